@@ -1,0 +1,197 @@
+//! The application: its state, its routes, and a server that tests and the binary start alike.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, http::header, web};
+use mentorship_domain::people::{Role, normalize_email};
+use mentorship_store::{Store, StoreOptions, users};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Tokens;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::extract::{json_config, path_config, query_config};
+use crate::middleware::{
+    Metrics, RequestSpan, no_route, problem_for_every_error, request_id_and_metrics,
+};
+use crate::openapi::{ApiDoc, methods_by_path};
+use crate::passwords::Passwords;
+use crate::routes::{api_keys, auth, catalog, ops, users as user_routes};
+use crate::throttle::LoginThrottle;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub store: Store,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub throttle: LoginThrottle,
+    pub metrics: Metrics,
+    /// The methods of each path of the contract, for 405 answers.
+    pub methods_by_path: HashMap<String, Vec<String>>,
+}
+
+/// Registers every route of the contract.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::health)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(
+            scope("/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(user_routes::create_user)
+                .service(user_routes::list_users)
+                .service(user_routes::get_user)
+                .service(user_routes::update_user)
+                .service(api_keys::create_api_key)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::delete_api_key)
+                .service(catalog::create_path)
+                .service(catalog::list_paths)
+                .service(catalog::get_path)
+                .service(catalog::update_path)
+                .service(catalog::create_project)
+                .service(catalog::list_projects)
+                .service(catalog::get_project)
+                .service(catalog::update_project),
+        );
+}
+
+/// The contract, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    doc
+}
+
+/// The contract as the server serves it and `make openapi` writes it.
+pub fn openapi_json() -> Result<String, ApiError> {
+    openapi()
+        .to_pretty_json()
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+impl AppState {
+    pub fn new(config: &Config, store: Store, jwt_secret: &[u8]) -> Result<Self, ApiError> {
+        Ok(AppState {
+            store,
+            tokens: Tokens::new(
+                jwt_secret,
+                &config.jwt_issuer,
+                &config.jwt_audience,
+                config.access_token_ttl,
+                config.refresh_token_ttl,
+            )?,
+            passwords: Passwords::new(config.password_hash_concurrency)?,
+            throttle: LoginThrottle::new(
+                config.login_attempts_per_account,
+                config.login_attempts_per_client,
+            ),
+            metrics: Metrics::default(),
+            methods_by_path: methods_by_path(&openapi()),
+        })
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::ACCEPT,
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(3600)
+}
+
+/// A running server and the port it listens on (port 0 in tests picks a free one).
+pub struct Application {
+    pub port: u16,
+    pub server: Server,
+}
+
+impl Application {
+    /// Binds `listener` and builds the server over `state`; it runs once awaited.
+    pub fn build(
+        listener: TcpListener,
+        state: AppState,
+        config: &Config,
+    ) -> Result<Self, std::io::Error> {
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(state);
+        let doc = openapi();
+        let origins = config.cors_allowed_origins.clone();
+        let max_body = config.max_body_bytes;
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(routes)
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(json_config(max_body))
+                .app_data(query_config())
+                .app_data(path_config())
+                .app_data(web::PayloadConfig::new(max_body))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+                .default_service(web::to(no_route))
+                .wrap(from_fn(problem_for_every_error))
+                .wrap(Compress::default())
+                .wrap(cors(&origins))
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(from_fn(request_id_and_metrics))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { port, server })
+    }
+}
+
+/// Connects the store and migrates it, as `serve` and `migrate` need.
+pub async fn open_store(config: &Config) -> Result<Store, mentorship_store::StoreError> {
+    let mut options = StoreOptions::default();
+    if let Some(n) = config.database_max_connections {
+        options.max_connections = n;
+    }
+    let store = Store::connect(&config.database_url, &options).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Creates the first admin from the configuration, if there is no admin yet.
+pub async fn bootstrap_admin(state: &AppState, config: &Config) -> Result<(), ApiError> {
+    let Some((email, password)) = &config.bootstrap_admin else {
+        return Ok(());
+    };
+    if users::admin_exists(&state.store).await? {
+        return Ok(());
+    }
+    let password_hash = state.passwords.hash(password.clone()).await?;
+    let new = users::NewUser {
+        email: normalize_email(email),
+        name: "Administrator".into(),
+        role: Role::Admin,
+        password_hash,
+    };
+    users::create(&state.store, new, None).await?;
+    tracing::warn!(email = %email, "created the bootstrap admin; change its password");
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! `mentorship`: serve the API, migrate the database, or print the contract.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use mentorship_api::app::{AppState, Application, bootstrap_admin, open_store, openapi_json};
+use mentorship_api::config::{Config, Env, LogFormat};
+use mentorship_api::secrets::jwt_secret;
+
+const USAGE: &str = "usage: mentorship <serve | migrate | openapi>
+  serve     run the API (BIND_ADDR, DATABASE_URL, ... see .env.example)
+  migrate   apply the database migrations and exit
+  openapi   print the OpenAPI contract to stdout";
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    if command == "openapi" {
+        return match openapi_json() {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        };
+    }
+    if !matches!(command.as_str(), "serve" | "migrate") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    // A missing .env is normal; settings then come from the environment alone.
+    let _ = dotenvy::dotenv();
+    let config = match Config::from_source(&Env) {
+        Ok(config) => config,
+        Err(e) => return fail(&format!("bad setting {e}")),
+    };
+    init_logs(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let result = runtime.block_on(async {
+        if command == "migrate" {
+            migrate(&config).await
+        } else {
+            serve(config).await
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("mentorship: {message}");
+    ExitCode::FAILURE
+}
+
+async fn migrate(config: &Config) -> Result<(), String> {
+    let store = open_store(config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    store.close().await;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let secret = jwt_secret(&config)?;
+    let store = open_store(&config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let state = AppState::new(&config, store.clone(), &secret).map_err(|e| e.to_string())?;
+    bootstrap_admin(&state, &config)
+        .await
+        .map_err(|e| format!("bootstrap admin: {e}"))?;
+    let listener = TcpListener::bind(config.bind_addr).map_err(|e| format!("BIND_ADDR: {e}"))?;
+    let app = Application::build(listener, state, &config).map_err(|e| e.to_string())?;
+    tracing::info!(
+        "listening on http://{addr}; docs at http://{addr}/docs/ and the contract at http://{addr}/openapi.json",
+        addr = config.bind_addr
+    );
+    // actix answers SIGTERM/SIGINT by finishing in-flight requests before it stops.
+    let outcome = app.server.await.map_err(|e| e.to_string());
+    store.close().await;
+    outcome
+}

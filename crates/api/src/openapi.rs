@@ -1,0 +1,136 @@
+//! The contract: the OpenAPI document generated from the handlers, its shared responses and
+//! the schemas of the domain's types.
+
+use std::collections::HashMap;
+
+use mentorship_domain::people::{Role, Scope};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{OpenApi as OpenApiDoc, RefOr, Schema};
+use utoipa::{Modify, OpenApi, ToResponse};
+
+use crate::error::Problem;
+
+/// The document's fixed parts; the paths come from the handlers registered in `app::routes`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Mentorship API",
+        description = "Runs a mentoring program: mentors, students, weekly sessions and pay. \
+                       Every error is an RFC 9457 problem (`application/problem+json`).",
+        license(name = "MIT", identifier = "MIT")
+    ),
+    components(responses(
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+        PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, Unprocessable,
+        TooManyRequests, Internal
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "auth", description = "Logging in, token refresh and logout"),
+        (name = "users", description = "People's accounts"),
+        (name = "api-keys", description = "Keys for scripts"),
+        (name = "catalog", description = "Paths and their projects"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "An access token from `POST /v1/auth/login` (a JWT, 15 minutes) or an API key \
+             (`mk_...`) from `POST /v1/api-keys`, narrowed by its scopes."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The methods served at each path of the contract, for `405` answers and their `Allow` header.
+pub fn methods_by_path(doc: &OpenApiDoc) -> HashMap<String, Vec<String>> {
+    doc.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            let list = methods
+                .iter()
+                .filter(|(_, has)| *has)
+                .map(|(m, _)| (*m).to_owned())
+                .collect();
+            (path.clone(), list)
+        })
+        .collect()
+}
+
+/// A schema of strings limited to `values`.
+fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            values.into_iter().map(str::to_owned).collect::<Vec<_>>(),
+        ))
+        .description(Some(description))
+        .into()
+}
+
+/// A person's role.
+pub fn role_schema() -> RefOr<Schema> {
+    string_enum(
+        Role::ALL.map(Role::as_str),
+        "What the person is in the program.",
+    )
+}
+
+/// The scopes of API keys.
+pub fn scope_schema() -> RefOr<Schema> {
+    string_enum(
+        Scope::ALL.map(Scope::as_str),
+        "What an API key may do, within what its owner may.",
+    )
+}
+
+/// A complexity or difficulty level.
+pub fn level_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(3))
+        .description(Some("1 (easiest) to 3; indexes the rate card."))
+        .into()
+}
+
+macro_rules! problem_responses {
+    ($($name:ident => $description:literal),* $(,)?) => {$(
+        #[derive(ToResponse)]
+        #[response(description = $description, content_type = "application/problem+json")]
+        #[allow(dead_code)]
+        pub struct $name(Problem);
+    )*};
+}
+
+problem_responses! {
+    BadRequest => "The request is malformed: unparsable JSON, a bad path or query parameter.",
+    Unauthorized => "Missing, invalid or expired credentials.",
+    Forbidden => "The caller is known but may not do this (role or API key scope).",
+    NotFound => "No such object, or not one the caller may see.",
+    Conflict => "The request breaks a rule or conflicts with the object's state; `code` names the rule.",
+    PreconditionFailed => "`If-Match` does not match the object's current ETag: fetch it again.",
+    PreconditionRequired => "This update needs an `If-Match` header with the object's ETag.",
+    PayloadTooLarge => "The body is larger than the limit (64 KiB for JSON).",
+    UnsupportedMediaType => "The body is not `application/json`.",
+    Unprocessable => "Some fields are invalid; `errors` lists each one.",
+    TooManyRequests => "Too many attempts; retry after the `Retry-After` header's seconds.",
+    Internal => "Something went wrong on the server; quote the `x-request-id` header when reporting it.",
+}

@@ -1,0 +1,444 @@
+//! The catalog: paths and their projects. Staff write; every logged-in role reads.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use mentorship_domain::catalog::Level;
+use mentorship_domain::people::Scope;
+use mentorship_store::catalog::{self, Path, PathFields, Project, ProjectFields};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::if_match;
+use crate::paging::{List, PageQuery};
+use crate::routes::{created, ok_with_etag};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathView {
+    pub id: Uuid,
+    #[schema(example = "Web Developer")]
+    pub title: String,
+    /// The professional field; mentors need experience in it.
+    #[schema(example = "web development")]
+    pub field: String,
+    #[schema(schema_with = crate::openapi::level_schema)]
+    pub complexity: Level,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Path> for PathView {
+    fn from(p: Path) -> Self {
+        PathView {
+            id: p.id,
+            title: p.title,
+            field: p.field,
+            complexity: p.complexity,
+            description: p.description,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub id: Uuid,
+    pub path_id: Uuid,
+    #[schema(example = "Build a REST API")]
+    pub title: String,
+    /// The project's place in its path, from 1.
+    #[schema(example = 1, minimum = 1)]
+    pub position: i64,
+    #[schema(schema_with = crate::openapi::level_schema)]
+    pub difficulty: Level,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Project> for ProjectView {
+    fn from(p: Project) -> Self {
+        ProjectView {
+            id: p.id,
+            path_id: p.path_id,
+            title: p.title,
+            position: p.position,
+            difficulty: p.difficulty,
+            description: p.description,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePath {
+    #[schema(example = "Web Developer", min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub title: String,
+    #[schema(example = "web development", min_length = 1, max_length = 80)]
+    #[validate(length(min = 1, max = 80))]
+    pub field: String,
+    #[schema(schema_with = crate::openapi::level_schema)]
+    pub complexity: Level,
+    #[schema(max_length = 2000)]
+    #[validate(length(max = 2000))]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePath {
+    #[schema(min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 80)]
+    #[validate(length(min = 1, max = 80))]
+    pub field: Option<String>,
+    #[schema(schema_with = crate::openapi::level_schema)]
+    pub complexity: Option<Level>,
+    #[schema(max_length = 2000)]
+    #[validate(length(max = 2000))]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    #[schema(example = "Build a REST API", min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub title: String,
+    /// The project's place in the path; absent: after the last one.
+    #[schema(minimum = 1, maximum = 1000)]
+    #[validate(range(min = 1, max = 1000))]
+    pub position: Option<i64>,
+    #[schema(schema_with = crate::openapi::level_schema)]
+    pub difficulty: Level,
+    #[schema(max_length = 2000)]
+    #[validate(length(max = 2000))]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProject {
+    #[schema(min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub title: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
+    #[validate(range(min = 1, max = 1000))]
+    pub position: Option<i64>,
+    #[schema(schema_with = crate::openapi::level_schema)]
+    pub difficulty: Option<Level>,
+    #[schema(max_length = 2000)]
+    #[validate(length(max = 2000))]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PathFilter {
+    /// Only paths of this field.
+    #[param(max_length = 80)]
+    pub field: Option<String>,
+}
+
+fn require_writer(principal: &Principal) -> Result<(), ApiError> {
+    principal.require_scope(Scope::PathsWrite)?;
+    if !principal.role.may_write_catalog() {
+        return Err(ApiError::Forbidden("only staff write the catalog".into()));
+    }
+    Ok(())
+}
+
+/// Adds a path.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    request_body = CreatePath,
+    responses(
+        (status = 201, description = "Created", body = PathView, headers(
+            ("Location" = String, description = "The path's URL"),
+            ("ETag" = String, description = "The path's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[post("/paths")]
+pub async fn create_path(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<CreatePath>,
+) -> Result<HttpResponse, ApiError> {
+    require_writer(&principal)?;
+    let body = body.into_inner();
+    body.validate()?;
+    let fields = PathFields {
+        title: body.title,
+        field: body.field,
+        complexity: body.complexity,
+        description: body.description.unwrap_or_default(),
+    };
+    let path = catalog::create_path(&state.store, fields, principal.user_id).await?;
+    Ok(created(format!("/v1/paths/{}", path.id), path.version).json(PathView::from(path)))
+}
+
+/// Lists paths in creation order, optionally of one field.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(PathFilter, PageQuery),
+    responses(
+        (status = 200, description = "One page of paths", body = List<PathView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[get("/paths")]
+pub async fn list_paths(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<PathFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::PathsRead)?;
+    let page = catalog::list_paths(&state.store, filter.field.as_deref(), page.request()?).await?;
+    Ok(HttpResponse::Ok().json(List::from_page(page, PathView::from)))
+}
+
+/// One path.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The path's id")),
+    responses(
+        (status = 200, description = "The path", body = PathView,
+         headers(("ETag" = String, description = "The path's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/paths/{id}")]
+pub async fn get_path(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::PathsRead)?;
+    let path = catalog::get_path(&state.store, *id).await?;
+    Ok(ok_with_etag(path.version).json(PathView::from(path)))
+}
+
+/// Edits a path; needs the ETag of the last read in `If-Match`.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The path's id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read of the path"),
+    ),
+    request_body = UpdatePath,
+    responses(
+        (status = 200, description = "The edited path", body = PathView,
+         headers(("ETag" = String, description = "The path's new version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[patch("/paths/{id}")]
+pub async fn update_path(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdatePath>,
+) -> Result<HttpResponse, ApiError> {
+    require_writer(&principal)?;
+    let body = body.into_inner();
+    body.validate()?;
+    let expected = if_match(&req, "path")?;
+    let path = catalog::update_path(
+        &state.store,
+        *id,
+        expected,
+        |current| PathFields {
+            title: body.title.unwrap_or(current.title),
+            field: body.field.unwrap_or(current.field),
+            complexity: body.complexity.unwrap_or(current.complexity),
+            description: body.description.unwrap_or(current.description),
+        },
+        principal.user_id,
+    )
+    .await?;
+    Ok(ok_with_etag(path.version).json(PathView::from(path)))
+}
+
+/// Adds a project to a path.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The path's id")),
+    request_body = CreateProject,
+    responses(
+        (status = 201, description = "Created", body = ProjectView, headers(
+            ("Location" = String, description = "The project's URL"),
+            ("ETag" = String, description = "The project's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[post("/paths/{id}/projects")]
+pub async fn create_project(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<CreateProject>,
+) -> Result<HttpResponse, ApiError> {
+    require_writer(&principal)?;
+    let body = body.into_inner();
+    body.validate()?;
+    let fields = ProjectFields {
+        title: body.title,
+        position: body.position,
+        difficulty: body.difficulty,
+        description: body.description.unwrap_or_default(),
+    };
+    let project = catalog::create_project(&state.store, *id, fields, principal.user_id).await?;
+    Ok(
+        created(format!("/v1/projects/{}", project.id), project.version)
+            .json(ProjectView::from(project)),
+    )
+}
+
+/// The projects of a path, in their order.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The path's id"), PageQuery),
+    responses(
+        (status = 200, description = "One page of projects, by position", body = List<ProjectView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[get("/paths/{id}/projects")]
+pub async fn list_projects(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::PathsRead)?;
+    let page = catalog::list_projects(&state.store, *id, page.request()?).await?;
+    Ok(HttpResponse::Ok().json(List::from_page(page, ProjectView::from)))
+}
+
+/// One project.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The project's id")),
+    responses(
+        (status = 200, description = "The project", body = ProjectView,
+         headers(("ETag" = String, description = "The project's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/projects/{id}")]
+pub async fn get_project(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::PathsRead)?;
+    let project = catalog::get_project(&state.store, *id).await?;
+    Ok(ok_with_etag(project.version).json(ProjectView::from(project)))
+}
+
+/// Edits a project; needs the ETag of the last read in `If-Match`.
+#[utoipa::path(
+    tag = "catalog",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The project's id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read of the project"),
+    ),
+    request_body = UpdateProject,
+    responses(
+        (status = 200, description = "The edited project", body = ProjectView,
+         headers(("ETag" = String, description = "The project's new version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[patch("/projects/{id}")]
+pub async fn update_project(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateProject>,
+) -> Result<HttpResponse, ApiError> {
+    require_writer(&principal)?;
+    let body = body.into_inner();
+    body.validate()?;
+    let expected = if_match(&req, "project")?;
+    let project = catalog::update_project(
+        &state.store,
+        *id,
+        expected,
+        |current| ProjectFields {
+            title: body.title.unwrap_or(current.title),
+            position: body.position.or(current.position),
+            difficulty: body.difficulty.unwrap_or(current.difficulty),
+            description: body.description.unwrap_or(current.description),
+        },
+        principal.user_id,
+    )
+    .await?;
+    Ok(ok_with_etag(project.version).json(ProjectView::from(project)))
+}

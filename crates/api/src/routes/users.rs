@@ -1,0 +1,273 @@
+//! People's accounts. Admins create staff and students, managers create students; mentors come
+//! from applications. Staff see everyone; others see only themselves.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use mentorship_domain::people::{self, Role, Scope};
+use mentorship_store::users::{self, NewUser, User, UserChanges};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::if_match;
+use crate::paging::{List, PageQuery};
+use crate::routes::{created, ok_with_etag};
+
+/// An account as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    #[schema(example = "ada@example.com", format = Email)]
+    pub email: String,
+    #[schema(example = "Ada Lovelace")]
+    pub name: String,
+    #[schema(schema_with = crate::openapi::role_schema)]
+    pub role: Role,
+    /// A deactivated account cannot log in.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[schema(example = "grace@example.com", format = Email, max_length = 254)]
+    #[validate(
+        email(code = "invalid_email", message = "must be an email address"),
+        length(max = 254)
+    )]
+    pub email: String,
+    #[schema(example = "Grace Hopper", min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub name: String,
+    /// `admin`, `manager` or `student` (admins); `student` (managers). Mentors come from applications.
+    #[schema(schema_with = crate::openapi::role_schema)]
+    pub role: Role,
+    #[schema(example = "a long passphrase", min_length = 12, max_length = 128, format = Password)]
+    #[validate(length(min = 12, max = 128))]
+    pub password: String,
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    #[schema(example = "grace@example.com", format = Email, max_length = 254)]
+    #[validate(
+        email(code = "invalid_email", message = "must be an email address"),
+        length(max = 254)
+    )]
+    pub email: Option<String>,
+    #[schema(min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub name: Option<String>,
+    /// Switch the account on or off (staff only, never one's own).
+    pub active: Option<bool>,
+    #[schema(min_length = 12, max_length = 128, format = Password)]
+    #[validate(length(min = 12, max = 128))]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Only accounts of this role.
+    #[param(schema_with = crate::openapi::role_schema)]
+    pub role: Option<Role>,
+}
+
+/// Opens an account for a staff member or a student.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = UserView, headers(
+            ("Location" = String, description = "The new account's URL"),
+            ("ETag" = String, description = "The account's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::UsersWrite)?;
+    let body = body.into_inner();
+    body.validate()?;
+    if !principal.role.may_create(body.role) {
+        return Err(ApiError::Forbidden(format!(
+            "a {} cannot create a {} account",
+            principal.role, body.role
+        )));
+    }
+    let password_hash = state.passwords.hash(body.password).await?;
+    let new = NewUser {
+        email: people::normalize_email(&body.email),
+        name: body.name,
+        role: body.role,
+        password_hash,
+    };
+    let user = users::create(&state.store, new, Some(principal.user_id)).await?;
+    Ok(created(format!("/v1/users/{}", user.id), user.version).json(UserView::from(user)))
+}
+
+/// Lists accounts in creation order (staff only), optionally of one role.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(UserFilter, PageQuery),
+    responses(
+        (status = 200, description = "One page of accounts", body = List<UserView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<UserFilter>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::UsersRead)?;
+    if !principal.role.is_staff() {
+        return Err(ApiError::Forbidden("only staff list accounts".into()));
+    }
+    let page = users::list(&state.store, filter.role, page.request()?).await?;
+    Ok(HttpResponse::Ok().json(List::from_page(page, UserView::from)))
+}
+
+/// The account, if the caller may see it; 404 otherwise, as for an unknown id.
+async fn visible_user(state: &AppState, principal: &Principal, id: Uuid) -> Result<User, ApiError> {
+    if !principal.role.may_see_account(principal.is(id)) {
+        return Err(ApiError::NotFound("user"));
+    }
+    Ok(users::get(&state.store, id).await?)
+}
+
+/// One account: staff see any, others only their own.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The account", body = UserView,
+         headers(("ETag" = String, description = "The account's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::UsersRead)?;
+    let user = visible_user(&state, &principal, *id).await?;
+    Ok(ok_with_etag(user.version).json(UserView::from(user)))
+}
+
+/// Edits an account. Everyone edits their own name, email and password; admins edit anyone,
+/// managers students; only staff switch accounts on or off, never their own.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The account's id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read of the account"),
+    ),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The edited account", body = UserView,
+         headers(("ETag" = String, description = "The account's new version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_scope(Scope::UsersWrite)?;
+    let body = body.into_inner();
+    body.validate()?;
+    let target = visible_user(&state, &principal, *id).await?;
+    let own = principal.is(target.id);
+    if !principal.role.may_edit_account(own, target.role) {
+        return Err(ApiError::Forbidden(format!(
+            "a {} cannot edit a {} account",
+            principal.role, target.role
+        )));
+    }
+    if body.active.is_some() && !people::may_set_active(principal.role, own, target.role) {
+        return Err(ApiError::Forbidden(
+            "you may not switch this account on or off".into(),
+        ));
+    }
+    let expected = if_match(&req, "user")?;
+    let password_hash = match body.password {
+        Some(p) => Some(state.passwords.hash(p).await?),
+        None => None,
+    };
+    let changes = UserChanges {
+        email: body.email.as_deref().map(people::normalize_email),
+        name: body.name,
+        active: body.active,
+        password_hash,
+    };
+    let user = users::update(
+        &state.store,
+        target.id,
+        expected,
+        changes,
+        Some(principal.user_id),
+    )
+    .await?;
+    Ok(ok_with_etag(user.version).json(UserView::from(user)))
+}

@@ -1,0 +1,70 @@
+//! Pay for one session (RULES.md, Money: "Pay for a session").
+
+use crate::money::Money;
+use crate::policy::OutcomeFactors;
+use crate::sessions::{SessionLength, SessionStatus};
+use rust_decimal::Decimal;
+
+/// RULES.md, Money: "Pay for a session = rate x minutes / 60 x outcome factor, rounded half away
+/// from zero to the cent". `None` while the session is still scheduled (no outcome to pay).
+pub fn session_pay(
+    rate: Money,
+    length: SessionLength,
+    status: SessionStatus,
+    factors: &OutcomeFactors,
+) -> Option<Money> {
+    let percent = factors.factor(status)?;
+    // Multiply first and divide once, so the only inexact step is the final rounding.
+    let exact = rate.amount() * Decimal::from(length.minutes()) * Decimal::from(percent.get())
+        / Decimal::from(60 * 100);
+    // The result never exceeds the rate, so it is always a valid amount.
+    Money::round_to_cent(exact).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(text: &str) -> Money {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn pays_rate_times_minutes_times_factor() {
+        let factors = OutcomeFactors::default();
+        let pay = |rate: &str, length, status| session_pay(m(rate), length, status, &factors);
+        assert_eq!(
+            pay("25.00", SessionLength::Minutes45, SessionStatus::Completed),
+            Some(m("18.75"))
+        );
+        // 9.375 rounds half away from zero.
+        assert_eq!(
+            pay(
+                "25.00",
+                SessionLength::Minutes45,
+                SessionStatus::StudentNoShow
+            ),
+            Some(m("9.38"))
+        );
+        assert_eq!(
+            pay(
+                "32.50",
+                SessionLength::Minutes60,
+                SessionStatus::LateCancelledByStudent
+            ),
+            Some(m("16.25"))
+        );
+        assert_eq!(
+            pay(
+                "40.00",
+                SessionLength::Minutes30,
+                SessionStatus::LateCancelledByMentor
+            ),
+            Some(m("0.00"))
+        );
+        assert_eq!(
+            pay("40.00", SessionLength::Minutes30, SessionStatus::Scheduled),
+            None
+        );
+    }
+}

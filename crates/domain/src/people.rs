@@ -1,0 +1,179 @@
+//! People and roles (RULES.md, "People and roles").
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a person is in the program; decides what they may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Mentor,
+    Student,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Mentor, Role::Student];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Mentor => "mentor",
+            Role::Student => "student",
+        }
+    }
+
+    /// Staff steer the program: they see every mentor and student.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager)
+    }
+
+    /// Who may open an account for whom. Mentors never come from here: they come from an
+    /// application, so no one creates a mentor directly. Admins create staff and students,
+    /// managers create students (they manage students and assignments).
+    pub fn may_create(self, new_role: Role) -> bool {
+        match (self, new_role) {
+            (_, Role::Mentor) => false,
+            (Role::Admin, _) => true,
+            (Role::Manager, Role::Student) => true,
+            _ => false,
+        }
+    }
+
+    /// Who may edit another person's account (name, email, active flag).
+    /// Admins edit anyone; managers edit students; everyone edits themselves.
+    pub fn may_edit_account(self, own: bool, target: Role) -> bool {
+        own || self == Role::Admin || (self == Role::Manager && target == Role::Student)
+    }
+
+    /// Who may see another person's account. Staff see everyone; others only themselves.
+    pub fn may_see_account(self, own: bool) -> bool {
+        own || self.is_staff()
+    }
+
+    /// Who writes the catalog of paths and projects.
+    pub fn may_write_catalog(self) -> bool {
+        self.is_staff()
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role `{0}`")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// The form of an email address that identifies an account: trimmed and lower-cased, so that
+/// `Ada@Example.com` and `ada@example.com` are one person.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether `actor` may switch a person's account on or off. Never their own (an admin could
+/// lock everyone out); admins any other account, managers students'.
+pub fn may_set_active(actor: Role, own: bool, target: Role) -> bool {
+    !own && (actor == Role::Admin || (actor == Role::Manager && target == Role::Student))
+}
+
+/// What an API key may do, on top of what its owner may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "paths:read")]
+    PathsRead,
+    #[serde(rename = "paths:write")]
+    PathsWrite,
+    #[serde(rename = "users:read")]
+    UsersRead,
+    #[serde(rename = "users:write")]
+    UsersWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 4] = [
+        Scope::PathsRead,
+        Scope::PathsWrite,
+        Scope::UsersRead,
+        Scope::UsersWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::PathsRead => "paths:read",
+            Scope::PathsWrite => "paths:write",
+            Scope::UsersRead => "users:read",
+            Scope::UsersWrite => "users:write",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope `{0}`")]
+pub struct UnknownScope(pub String);
+
+impl FromStr for Scope {
+    type Err = UnknownScope;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scope::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownScope(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nobody_creates_a_mentor_directly() {
+        for actor in Role::ALL {
+            assert!(!actor.may_create(Role::Mentor));
+        }
+    }
+
+    #[test]
+    fn managers_create_only_students() {
+        assert!(Role::Manager.may_create(Role::Student));
+        assert!(!Role::Manager.may_create(Role::Manager));
+        assert!(!Role::Manager.may_create(Role::Admin));
+        assert!(!Role::Student.may_create(Role::Student));
+        assert!(Role::Admin.may_create(Role::Admin));
+    }
+
+    #[test]
+    fn nobody_deactivates_themselves() {
+        assert!(!may_set_active(Role::Admin, true, Role::Admin));
+        assert!(may_set_active(Role::Admin, false, Role::Manager));
+        assert!(may_set_active(Role::Manager, false, Role::Student));
+        assert!(!may_set_active(Role::Manager, false, Role::Admin));
+        assert_eq!(normalize_email("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[test]
+    fn roles_and_scopes_round_trip_through_text() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+        }
+        for s in Scope::ALL {
+            assert_eq!(s.as_str().parse::<Scope>(), Ok(s));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,33 @@
+//! What can go wrong when persisting.
+
+/// A failure of the store. Broken rules the database enforces come back typed, so the API can
+/// answer 409 with the rule's name instead of a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL is not usable: {0}")]
+    BadUrl(String),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// A unique constraint refused the write; the value names what was duplicated.
+    #[error("{0} is already taken")]
+    Duplicate(&'static str),
+    /// The object changed since the caller read it (`If-Match` did not match).
+    #[error("the {0} was changed by someone else")]
+    VersionMismatch(&'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Turns a unique violation into `Duplicate(what)`, and leaves every other error as it is.
+    pub(crate) fn unique_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+        move |e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
+            _ => StoreError::Database(e),
+        }
+    }
+}
