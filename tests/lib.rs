@@ -1,1 +1,413 @@
-//! Test harness.
+//! The harness of the end-to-end tests: a fresh database per test (a SQLite file, or a
+//! PostgreSQL database created and dropped by the test), the real server on a free port, and a
+//! small HTTP client. Every scenario runs on both backends through `on_both_databases!`.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use awc::http::{Method, header::HeaderMap};
+use mentorship_api::app::{AppState, Application, bootstrap_admin, open_store};
+use mentorship_api::config::Config;
+use mentorship_store::{Backend, Store};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+/// The signing secret of every test server, so tests can forge tokens with and without it.
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
+pub const JWT_ISSUER: &str = "mentorship-api";
+pub const JWT_AUDIENCE: &str = "mentorship-clients";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
+/// The PostgreSQL server tests create their databases on, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Folder(PathBuf),
+    Database { server: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh database on `backend`; `None` for PostgreSQL when `TEST_POSTGRES_URL` is unset.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        let unique = uuid::Uuid::now_v7().simple().to_string();
+        match backend {
+            Backend::Sqlite => {
+                let folder = std::env::temp_dir().join(format!("mentorship-test-{unique}"));
+                let url = format!("sqlite://{}/test.db", folder.display());
+                Some(TestDb {
+                    url,
+                    cleanup: Cleanup::Folder(folder),
+                })
+            }
+            Backend::Postgres => {
+                let server = postgres_url()?;
+                let name = format!("mentorship_test_{unique}");
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .expect("TEST_POSTGRES_URL is set but the server does not answer");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create test database");
+                let url = with_database(&server, &name);
+                Some(TestDb {
+                    url,
+                    cleanup: Cleanup::Database { server, name },
+                })
+            }
+        }
+    }
+}
+
+/// The URL of database `name` on the server of `server_url`.
+fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = server_url
+        .split_once('?')
+        .map_or((server_url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Folder(folder) => {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+            Cleanup::Database { server, name } => {
+                let (server, name) = (server.clone(), name.clone());
+                // Drop runs outside any runtime we may block: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    if let Ok(rt) = runtime {
+                        rt.block_on(async {
+                            if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
+                                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                                    .execute(&mut admin)
+                                    .await;
+                            }
+                        });
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A running server on a fresh database, with a bootstrap admin.
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub backend: Backend,
+    client: awc::Client,
+    _db: TestDb,
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts an RFC 9457 problem with this status, and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.body
+        );
+        let content_type = self.header("content-type").unwrap_or_default();
+        assert!(
+            content_type.starts_with("application/problem+json"),
+            "content-type {content_type}"
+        );
+        assert_eq!(self.body["status"], json!(status), "{}", self.body);
+        for member in ["type", "title", "detail", "code"] {
+            assert!(
+                self.body[member].is_string(),
+                "problem without {member}: {}",
+                self.body
+            );
+        }
+        assert!(self.body["errors"].is_array(), "{}", self.body);
+        &self.body
+    }
+
+    /// Asserts a success with this status, and returns the body.
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.body
+        );
+        &self.body
+    }
+}
+
+impl TestApp {
+    /// A server on a fresh database of `backend`, or `None` when that backend is not configured.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// The same, with extra settings (e.g. a lower login throttle).
+    pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> Option<Self> {
+        let db = TestDb::new(backend).await?;
+        let mut env: HashMap<String, String> = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("JWT_SECRET", JWT_SECRET),
+            ("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL),
+            ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+            ("LOGIN_ATTEMPTS_PER_ACCOUNT", "1000"),
+            ("LOGIN_ATTEMPTS_PER_CLIENT", "1000"),
+            ("DATABASE_MAX_CONNECTIONS", "4"),
+            ("HTTP_WORKERS", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        env.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let config = Config::from_source(&env).expect("test config");
+        let store = open_store(&config).await.expect("open test store");
+        let state = AppState::new(&config, store.clone(), JWT_SECRET.as_bytes()).expect("state");
+        bootstrap_admin(&state, &config)
+            .await
+            .expect("bootstrap admin");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let app = Application::build(listener, state, &config).expect("build");
+        actix_web::rt::spawn(app.server);
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .finish();
+        Some(TestApp {
+            base: format!("http://127.0.0.1:{}", app.port),
+            store,
+            backend,
+            client,
+            _db: db,
+        })
+    }
+
+    /// Sends a request with raw headers and body.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = request.send_body(body).await.expect("request sent");
+        let bytes = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("body read");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+
+    /// Sends a request with an optional bearer token, JSON body and extra headers.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(auth) = &auth {
+            headers.push(("authorization", auth));
+        }
+        let bytes = match &body {
+            Some(b) => {
+                headers.push(("content-type", "application/json"));
+                serde_json::to_vec(b).expect("json")
+            }
+            None => Vec::new(),
+        };
+        self.raw(method, path, &headers, bytes).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call("GET", path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call("POST", path, Some(token), Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, etag: &str, body: Value) -> Reply {
+        self.call(
+            "PATCH",
+            path,
+            Some(token),
+            Some(body),
+            &[("if-match", etag)],
+        )
+        .await
+    }
+
+    /// Logs in and returns the token pair.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let reply = self
+            .call(
+                "POST",
+                "/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+                &[],
+            )
+            .await;
+        reply.ok(200).clone()
+    }
+
+    /// An access token of the bootstrap admin.
+    pub async fn admin(&self) -> String {
+        token_of(&self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await)
+    }
+
+    /// Creates an account as `by` and returns an access token of it and its id.
+    pub async fn person(&self, by: &str, role: &str, email: &str) -> (String, String) {
+        let password = "a long passphrase";
+        let created = self
+            .post(
+                "/v1/users",
+                by,
+                json!({"email": email, "name": email, "role": role, "password": password}),
+            )
+            .await;
+        let id = created.ok(201)["id"].as_str().expect("id").to_owned();
+        (token_of(&self.login(email, password).await), id)
+    }
+
+    /// Creates a mentor directly in the store: mentors come from applications, not `POST /v1/users`.
+    pub async fn mentor(&self, email: &str) -> (String, String) {
+        let password = "a long passphrase";
+        let hash = mentorship_api::passwords::Passwords::new(1)
+            .expect("hasher")
+            .hash(password.into())
+            .await
+            .expect("hash");
+        let new = mentorship_store::users::NewUser {
+            email: email.into(),
+            name: email.into(),
+            role: mentorship_domain::people::Role::Mentor,
+            password_hash: hash,
+        };
+        let user = mentorship_store::users::create(&self.store, new, None)
+            .await
+            .expect("mentor");
+        (
+            token_of(&self.login(email, password).await),
+            user.id.to_string(),
+        )
+    }
+}
+
+pub fn token_of(pair: &Value) -> String {
+    pair["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+/// Runs each named `async fn(TestApp)` on SQLite and on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`, optionally `with [("SETTING", "value")]`. The PostgreSQL half returns at
+/// once when `TEST_POSTGRES_URL` is unset (`make test` says so once).
+#[macro_export]
+macro_rules! on_both_databases {
+    (@settings) => { &[] };
+    (@settings $settings:expr) => { &$settings };
+    ($($name:ident $(with $settings:expr)?),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                let settings: &[(&str, &str)] = $crate::on_both_databases!(@settings $($settings)?);
+                if let Some(app) = $crate::TestApp::spawn_with(mentorship_store::Backend::Sqlite, settings).await {
+                    super::$name(app).await;
+                }
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                let settings: &[(&str, &str)] = $crate::on_both_databases!(@settings $($settings)?);
+                if let Some(app) = $crate::TestApp::spawn_with(mentorship_store::Backend::Postgres, settings).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    )*};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_urls_swap_the_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+        assert_eq!(
+            with_database("postgres://u@h/db?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+    }
+}

@@ -18,7 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::extract::{json_config, path_config, query_config};
+use crate::extract::{BodyLimit, path_config, query_config};
 use crate::middleware::{
     Metrics, RequestSpan, no_route, problem_for_every_error, request_id_and_metrics,
 };
@@ -146,7 +146,7 @@ impl Application {
                 .configure(routes)
                 .split_for_parts();
             app.app_data(state.clone())
-                .app_data(json_config(max_body))
+                .app_data(BodyLimit(max_body))
                 .app_data(query_config())
                 .app_data(path_config())
                 .app_data(web::PayloadConfig::new(max_body))
@@ -158,6 +158,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(from_fn(request_id_and_metrics))
         })
+        .workers(config.http_workers)
         .listen(listener)?
         .shutdown_timeout(30)
         .run();

@@ -40,6 +40,7 @@ pub struct Config {
     pub login_attempts_per_account: u32,
     pub login_attempts_per_client: u32,
     pub max_body_bytes: usize,
+    pub http_workers: usize,
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -183,6 +184,7 @@ impl Config {
             login_attempts_per_account: parsed(source, "LOGIN_ATTEMPTS_PER_ACCOUNT", 10u32)?.max(1),
             login_attempts_per_client: parsed(source, "LOGIN_ATTEMPTS_PER_CLIENT", 30u32)?.max(1),
             max_body_bytes: parsed(source, "MAX_BODY_BYTES", 64 * 1024usize)?,
+            http_workers: parsed(source, "HTTP_WORKERS", cores)?.max(1),
         })
     }
 }

@@ -28,10 +28,10 @@ pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
 }
 
 fn read_or_create(file: &Path) -> std::io::Result<Vec<u8>> {
-    if let Ok(existing) = std::fs::read_to_string(file) {
-        if existing.trim().len() >= crate::config::MIN_JWT_SECRET_LEN {
-            return Ok(existing.trim().as_bytes().to_vec());
-        }
+    if let Ok(existing) = std::fs::read_to_string(file)
+        && existing.trim().len() >= crate::config::MIN_JWT_SECRET_LEN
+    {
+        return Ok(existing.trim().as_bytes().to_vec());
     }
     if let Some(folder) = file.parent() {
         std::fs::create_dir_all(folder)?;

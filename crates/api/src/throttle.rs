@@ -55,9 +55,9 @@ impl Buckets {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            let wait = (1.0 - bucket.tokens) / self.refill_rate();
-            // Whole seconds for Retry-After, never 0.
-            Err(Duration::from_secs_f64(wait).as_secs() + 1)
+            let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.refill_rate());
+            // Whole seconds for Retry-After, rounded up: never 0, never too early.
+            Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
         }
     }
 }

@@ -89,7 +89,7 @@ pub async fn create(store: &Store, new: NewApiKey) -> Result<ApiKey, StoreError>
         key_prefix: new.key_prefix,
         scopes: new.scopes,
         expires_at: new.expires_at,
-        created_at: Utc::now(),
+        created_at: crate::now(),
     };
     write_tx!(store, |tx| {
         sqlx::query(SQL)
@@ -171,7 +171,7 @@ pub async fn delete(
                 object_id: id,
                 before: None,
                 after: None,
-                at: Utc::now(),
+                at: crate::now(),
             }
         );
     });

@@ -165,7 +165,7 @@ pub async fn create_path(
 ) -> Result<Path, StoreError> {
     const SQL: &str = "INSERT INTO paths (id, title, field, complexity, description, version, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, $5, 1, $6, $6)";
-    let now = Utc::now();
+    let now = crate::now();
     let path = Path {
         id: new_id(),
         title: fields.title,
@@ -262,7 +262,7 @@ pub async fn update_path(
             complexity: fields.complexity,
             description: fields.description,
             version: before.version + 1,
-            updated_at: Utc::now(),
+            updated_at: crate::now(),
             ..before.clone()
         };
         sqlx::query(SQL)
@@ -305,7 +305,7 @@ pub async fn create_project(
         "SELECT COALESCE(MAX(position), 0) + 1 FROM projects WHERE path_id = $1";
     const SQL: &str = "INSERT INTO projects (id, path_id, title, position, difficulty, description, version, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)";
-    let now = Utc::now();
+    let now = crate::now();
     write_tx!(store, |tx| {
         let exists: i64 = sqlx::query_scalar(PATH_EXISTS)
             .bind(path_id)
@@ -428,7 +428,7 @@ pub async fn update_project(
             difficulty: fields.difficulty,
             description: fields.description,
             version: before.version + 1,
-            updated_at: Utc::now(),
+            updated_at: crate::now(),
             ..before.clone()
         };
         sqlx::query(SQL)

@@ -151,12 +151,12 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Store, Stor
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(options.acquire_timeout);
-    if let Some(folder) = Path::new(base.get_filename()).parent() {
-        if !folder.as_os_str().is_empty() {
-            std::fs::create_dir_all(folder).map_err(|e| {
-                StoreError::BadUrl(format!("cannot create folder {}: {e}", folder.display()))
-            })?;
-        }
+    if let Some(folder) = Path::new(base.get_filename()).parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).map_err(|e| {
+            StoreError::BadUrl(format!("cannot create folder {}: {e}", folder.display()))
+        })?;
     }
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
@@ -186,4 +186,11 @@ async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Store, St
 /// A new id: UUIDv7, so ids sort by creation time and serve as keyset cursors.
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
+}
+
+/// The current instant at the precision both databases keep (microseconds), so what a write
+/// returns equals what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
 }

@@ -17,7 +17,7 @@ macro_rules! insert {
             .bind($family)
             .bind($user)
             .bind($hash)
-            .bind(Utc::now())
+            .bind(crate::now())
             .bind($expires)
             .execute(&mut *$tx)
             .await?
@@ -62,7 +62,7 @@ pub async fn rotate(
     const FIND: &str = "SELECT family_id, rotated_at FROM refresh_tokens WHERE token_hash = $1";
     const REVOKE: &str =
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
-    let now = Utc::now();
+    let now = crate::now();
     write_tx!(store, |tx| {
         let spent: Option<(Uuid, Uuid)> = sqlx::query_as(SPEND)
             .bind(old_hash)
@@ -99,7 +99,7 @@ pub async fn revoke_family_of(store: &Store, token_hash: &[u8]) -> Result<(), St
     write_tx!(store, |tx| {
         sqlx::query(SQL)
             .bind(token_hash)
-            .bind(Utc::now())
+            .bind(crate::now())
             .execute(&mut *tx)
             .await?;
     });

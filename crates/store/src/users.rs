@@ -83,7 +83,7 @@ macro_rules! select_users {
 
 /// Opens an account. A taken email is `Duplicate("email")`.
 pub async fn create(store: &Store, new: NewUser, actor: Option<Uuid>) -> Result<User, StoreError> {
-    let now = Utc::now();
+    let now = crate::now();
     let user = User {
         id: new_id(),
         email: new.email,
@@ -215,7 +215,7 @@ pub async fn update(
             name: changes.name.unwrap_or_else(|| before.name.clone()),
             active: changes.active.unwrap_or(before.active),
             version: before.version + 1,
-            updated_at: Utc::now(),
+            updated_at: crate::now(),
             ..before.clone()
         };
         sqlx::query(UPDATE)

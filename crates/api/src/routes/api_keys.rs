@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::extract::Valid;
+
 use crate::app::AppState;
 use crate::auth::{API_KEY_PREFIX, Principal, new_secret};
 use crate::error::ApiError;
@@ -120,11 +122,9 @@ fn check_scopes(scopes: &[Scope]) -> Result<(), ApiError> {
 pub async fn create_api_key(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateApiKey>,
+    Valid(body): Valid<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_person()?;
-    let body = body.into_inner();
-    body.validate()?;
     check_scopes(&body.scopes)?;
     if body.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(ApiError::field(

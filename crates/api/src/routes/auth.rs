@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::extract::Valid;
+
 use crate::app::AppState;
 use crate::auth::{Principal, REFRESH_PREFIX, new_secret, secret_hash};
 use crate::error::ApiError;
@@ -91,10 +93,8 @@ fn client_of(req: &HttpRequest) -> String {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    Valid(body): Valid<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    body.validate()?;
     let email = normalize_email(&body.email);
     state
         .throttle
@@ -139,9 +139,8 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    Valid(body): Valid<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    body.validate()?;
     let now = Utc::now();
     let (new_refresh, new_hash) = new_secret(REFRESH_PREFIX);
     let rotation = tokens::rotate(
@@ -189,9 +188,8 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    Valid(body): Valid<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    body.validate()?;
     tokens::revoke_family_of(&state.store, &secret_hash(&body.refresh_token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,6 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::extract::Valid;
+
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -180,11 +182,9 @@ fn require_writer(principal: &Principal) -> Result<(), ApiError> {
 pub async fn create_path(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreatePath>,
+    Valid(body): Valid<CreatePath>,
 ) -> Result<HttpResponse, ApiError> {
     require_writer(&principal)?;
-    let body = body.into_inner();
-    body.validate()?;
     let fields = PathFields {
         title: body.title,
         field: body.field,
@@ -275,11 +275,9 @@ pub async fn update_path(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<UpdatePath>,
+    Valid(body): Valid<UpdatePath>,
 ) -> Result<HttpResponse, ApiError> {
     require_writer(&principal)?;
-    let body = body.into_inner();
-    body.validate()?;
     let expected = if_match(&req, "path")?;
     let path = catalog::update_path(
         &state.store,
@@ -322,11 +320,9 @@ pub async fn create_project(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<CreateProject>,
+    Valid(body): Valid<CreateProject>,
 ) -> Result<HttpResponse, ApiError> {
     require_writer(&principal)?;
-    let body = body.into_inner();
-    body.validate()?;
     let fields = ProjectFields {
         title: body.title,
         position: body.position,
@@ -421,11 +417,9 @@ pub async fn update_project(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateProject>,
+    Valid(body): Valid<UpdateProject>,
 ) -> Result<HttpResponse, ApiError> {
     require_writer(&principal)?;
-    let body = body.into_inner();
-    body.validate()?;
     let expected = if_match(&req, "project")?;
     let project = catalog::update_project(
         &state.store,

@@ -10,6 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::extract::Valid;
+
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -118,11 +120,9 @@ pub struct UserFilter {
 pub async fn create_user(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateUser>,
+    Valid(body): Valid<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_scope(Scope::UsersWrite)?;
-    let body = body.into_inner();
-    body.validate()?;
     if !principal.role.may_create(body.role) {
         return Err(ApiError::Forbidden(format!(
             "a {} cannot create a {} account",
@@ -232,11 +232,9 @@ pub async fn update_user(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateUser>,
+    Valid(body): Valid<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_scope(Scope::UsersWrite)?;
-    let body = body.into_inner();
-    body.validate()?;
     let target = visible_user(&state, &principal, *id).await?;
     let own = principal.is(target.id);
     if !principal.role.may_edit_account(own, target.role) {

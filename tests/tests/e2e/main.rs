@@ -1,0 +1,13 @@
+//! End-to-end scenarios over HTTP, each on SQLite and on PostgreSQL.
+
+// A failed unwrap in a scenario is a failed test, with its line: the point of a test.
+#![allow(clippy::unwrap_used)]
+
+mod api_keys;
+mod auth;
+mod catalog;
+mod contract;
+mod errors;
+mod ops;
+mod store;
+mod users;
