@@ -8,6 +8,7 @@ mod auth;
 mod catalog;
 mod contract;
 mod errors;
+mod matrix;
 mod ops;
 mod store;
 mod users;

@@ -1,0 +1,413 @@
+//! The authorization matrix: every operation of the contract, for every kind of caller and
+//! every kind of target, with the status it must answer. A new operation fails
+//! `every_operation_of_the_contract_has_rows` until its rows are written here.
+
+use std::collections::{BTreeSet, HashMap};
+
+use mentorship_tests::{Reply, TestApp, on_both_databases};
+use serde_json::{Value, json};
+
+/// The callers, in the order of each row's statuses.
+const CALLERS: [&str; 9] = [
+    "anonymous",
+    "admin",
+    "manager",
+    "mentor A",
+    "mentor B",
+    "student A",
+    "student B",
+    "API key with the scope",
+    "API key without the scope",
+];
+
+/// What the `{id}` of an operation points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The operation has no `{id}`.
+    None,
+    /// The caller's own object (their account; a key they made).
+    Own,
+    /// Someone else's object: a bystander student's.
+    Others,
+    /// An object of the shared catalog.
+    Existing,
+    /// An id that exists nowhere.
+    Missing,
+}
+
+/// One row: an operation, a target, the scope an API key needs, and the status per caller.
+struct Row {
+    operation: &'static str,
+    target: Target,
+    scope: Option<&'static str>,
+    expect: [u16; 9],
+}
+
+const fn row(
+    operation: &'static str,
+    target: Target,
+    scope: Option<&'static str>,
+    expect: [u16; 9],
+) -> Row {
+    Row {
+        operation,
+        target,
+        scope,
+        expect,
+    }
+}
+
+use Target::{Existing, Missing, None as NoId, Others, Own};
+
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    //                                                                  anon admin mgr  mntA mntB stuA stuB key  key-
+    row("GET /health",                    NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("GET /ready",                     NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("GET /metrics",                   NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("POST /v1/auth/login",            NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("POST /v1/auth/refresh",          NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("POST /v1/auth/logout",           NoId,     None,                [204, 204, 204, 204, 204, 204, 204, 204, 204]),
+    row("GET /v1/me",                     NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("POST /v1/users",                 NoId,     Some("users:write"), [401, 201, 201, 403, 403, 403, 403, 201, 403]),
+    row("GET /v1/users",                  NoId,     Some("users:read"),  [401, 200, 200, 403, 403, 403, 403, 200, 403]),
+    row("GET /v1/users/{id}",             Own,      Some("users:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    row("GET /v1/users/{id}",             Others,   Some("users:read"),  [401, 200, 200, 404, 404, 404, 404, 200, 403]),
+    row("GET /v1/users/{id}",             Missing,  Some("users:read"),  [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("PATCH /v1/users/{id}",           Own,      Some("users:write"), [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    row("PATCH /v1/users/{id}",           Others,   Some("users:write"), [401, 200, 200, 404, 404, 404, 404, 200, 403]),
+    row("PATCH /v1/users/{id}",           Missing,  Some("users:write"), [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("POST /v1/api-keys",              NoId,     None,                [401, 201, 201, 201, 201, 201, 201, 403, 403]),
+    row("GET /v1/api-keys",               NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("DELETE /v1/api-keys/{id}",       Own,      None,                [401, 204, 204, 204, 204, 204, 204, 403, 403]),
+    row("DELETE /v1/api-keys/{id}",       Others,   None,                [401, 204, 404, 404, 404, 404, 404, 403, 403]),
+    row("DELETE /v1/api-keys/{id}",       Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/paths",                 NoId,     Some("paths:write"), [401, 201, 201, 403, 403, 403, 403, 201, 403]),
+    row("GET /v1/paths",                  NoId,     Some("paths:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    row("GET /v1/paths/{id}",             Existing, Some("paths:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    row("GET /v1/paths/{id}",             Missing,  Some("paths:read"),  [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("PATCH /v1/paths/{id}",           Existing, Some("paths:write"), [401, 200, 200, 403, 403, 403, 403, 200, 403]),
+    row("PATCH /v1/paths/{id}",           Missing,  Some("paths:write"), [401, 404, 404, 403, 403, 403, 403, 404, 403]),
+    row("POST /v1/paths/{id}/projects",   Existing, Some("paths:write"), [401, 201, 201, 403, 403, 403, 403, 201, 403]),
+    row("POST /v1/paths/{id}/projects",   Missing,  Some("paths:write"), [401, 404, 404, 403, 403, 403, 403, 404, 403]),
+    row("GET /v1/paths/{id}/projects",    Existing, Some("paths:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    row("GET /v1/paths/{id}/projects",    Missing,  Some("paths:read"),  [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("GET /v1/projects/{id}",          Existing, Some("paths:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    row("GET /v1/projects/{id}",          Missing,  Some("paths:read"),  [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("PATCH /v1/projects/{id}",        Existing, Some("paths:write"), [401, 200, 200, 403, 403, 403, 403, 200, 403]),
+    row("PATCH /v1/projects/{id}",        Missing,  Some("paths:write"), [401, 404, 404, 403, 403, 403, 403, 404, 403]),
+];
+
+const ALL_SCOPES: [&str; 4] = ["paths:read", "paths:write", "users:read", "users:write"];
+const PASSWORD: &str = "a long passphrase";
+const BYSTANDER: &str = "bystander@example.com";
+
+/// The people, keys and objects the matrix is walked against.
+struct World {
+    /// Access token per caller (none for anonymous, the key's secret for keys).
+    tokens: Vec<Option<String>>,
+    /// Account id per caller; keys act for the admin.
+    ids: Vec<Option<String>>,
+    admin: String,
+    /// Keys of the admin with every scope but one, by the scope they lack.
+    keys_without: HashMap<&'static str, String>,
+    bystander_id: String,
+    path_id: String,
+    project_id: String,
+}
+
+async fn make_key(app: &TestApp, owner: &str, scopes: &[&str]) -> String {
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            owner,
+            json!({"name": "matrix", "scopes": scopes}),
+        )
+        .await;
+    reply.ok(201)["key_secret"].as_str().unwrap().to_owned()
+}
+
+async fn world(app: &TestApp) -> World {
+    let admin = app.admin().await;
+    let admin_id = app.get("/v1/me", &admin).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (manager, manager_id) = app.person(&admin, "manager", "manager@example.com").await;
+    let (mentor_a, mentor_a_id) = app.mentor("mentor.a@example.com").await;
+    let (mentor_b, mentor_b_id) = app.mentor("mentor.b@example.com").await;
+    let (student_a, student_a_id) = app.person(&admin, "student", "student.a@example.com").await;
+    let (student_b, student_b_id) = app.person(&admin, "student", "student.b@example.com").await;
+    let (_, bystander_id) = app.person(&admin, "student", BYSTANDER).await;
+    let full_key = make_key(app, &admin, &ALL_SCOPES).await;
+    let mut keys_without = HashMap::new();
+    for lacking in ALL_SCOPES {
+        let scopes: Vec<&str> = ALL_SCOPES
+            .iter()
+            .copied()
+            .filter(|s| *s != lacking)
+            .collect();
+        keys_without.insert(lacking, make_key(app, &admin, &scopes).await);
+    }
+    let path = app
+        .post(
+            "/v1/paths",
+            &admin,
+            json!({"title": "Matrix path", "field": "f", "complexity": 1}),
+        )
+        .await;
+    let path_id = path.ok(201)["id"].as_str().unwrap().to_owned();
+    let project = app
+        .post(
+            &format!("/v1/paths/{path_id}/projects"),
+            &admin,
+            json!({"title": "P", "difficulty": 1}),
+        )
+        .await;
+    let project_id = project.ok(201)["id"].as_str().unwrap().to_owned();
+    let people = [
+        admin.clone(),
+        manager,
+        mentor_a,
+        mentor_b,
+        student_a,
+        student_b,
+    ];
+    let mut tokens: Vec<Option<String>> = vec![None];
+    tokens.extend(people.into_iter().map(Some));
+    tokens.push(Some(full_key));
+    tokens.push(None); // chosen per row: the key without that row's scope
+    let person_ids = [
+        &admin_id,
+        &manager_id,
+        &mentor_a_id,
+        &mentor_b_id,
+        &student_a_id,
+        &student_b_id,
+    ];
+    let mut ids: Vec<Option<String>> = vec![None];
+    ids.extend(person_ids.into_iter().map(|id| Some(id.clone())));
+    ids.push(Some(admin_id.clone()));
+    ids.push(Some(admin_id));
+    World {
+        tokens,
+        ids,
+        admin,
+        keys_without,
+        bystander_id,
+        path_id,
+        project_id,
+    }
+}
+
+impl World {
+    fn token(&self, caller: usize, row: &Row) -> Option<String> {
+        if caller == CALLERS.len() - 1 {
+            // Without the row's scope; a row that needs none takes a key lacking `users:write`.
+            return Some(self.keys_without[row.scope.unwrap_or("users:write")].clone());
+        }
+        self.tokens[caller].clone()
+    }
+}
+
+/// Makes the request of one cell: fresh objects where the call would consume them.
+async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) -> Reply {
+    let token = world.token(caller, row);
+    let token = token.as_deref();
+    let missing = uuid::Uuid::now_v7().to_string();
+    let (method, pattern) = row.operation.split_once(' ').unwrap();
+    let (id, body, etag_of) = match (row.operation, row.target) {
+        ("POST /v1/auth/login", _) => (
+            None,
+            Some(json!({"email": BYSTANDER, "password": PASSWORD})),
+            None,
+        ),
+        ("POST /v1/auth/refresh" | "POST /v1/auth/logout", _) => {
+            let pair = app.login(BYSTANDER, PASSWORD).await;
+            (
+                None,
+                Some(json!({"refresh_token": pair["refresh_token"]})),
+                None,
+            )
+        }
+        ("POST /v1/users", _) => {
+            let email = format!("new{n}@example.com");
+            (
+                None,
+                Some(
+                    json!({"email": email, "name": "New", "role": "student", "password": PASSWORD}),
+                ),
+                None,
+            )
+        }
+        ("POST /v1/api-keys", _) => (
+            None,
+            Some(json!({"name": "k", "scopes": ["paths:read"]})),
+            None,
+        ),
+        ("POST /v1/paths", _) => (
+            None,
+            Some(json!({"title": format!("Path {n}"), "field": "f", "complexity": 1})),
+            None,
+        ),
+        ("POST /v1/paths/{id}/projects", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                world.path_id.clone()
+            };
+            (
+                Some(id),
+                Some(json!({"title": format!("Project {n}"), "difficulty": 2})),
+                None,
+            )
+        }
+        ("PATCH /v1/users/{id}", t) => {
+            let id = match t {
+                Own => world.ids[caller]
+                    .clone()
+                    .unwrap_or_else(|| world.bystander_id.clone()),
+                Others => world.bystander_id.clone(),
+                _ => missing,
+            };
+            (
+                Some(id.clone()),
+                Some(json!({"name": format!("Renamed {n}")})),
+                Some(format!("/v1/users/{id}")),
+            )
+        }
+        ("PATCH /v1/paths/{id}", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                world.path_id.clone()
+            };
+            (
+                Some(id.clone()),
+                Some(json!({"title": format!("Matrix path {n}")})),
+                Some(format!("/v1/paths/{id}")),
+            )
+        }
+        ("PATCH /v1/projects/{id}", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                world.project_id.clone()
+            };
+            (
+                Some(id.clone()),
+                Some(json!({"title": format!("Project {n}")})),
+                Some(format!("/v1/projects/{id}")),
+            )
+        }
+        ("DELETE /v1/api-keys/{id}", t) => {
+            let owner_token = match t {
+                Own => world.tokens[caller]
+                    .clone()
+                    .filter(|_| caller < 7)
+                    .unwrap_or_else(|| world.admin.clone()),
+                _ => app.login(BYSTANDER, PASSWORD).await["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            };
+            let id = if t == Missing {
+                missing
+            } else {
+                let made = app
+                    .post(
+                        "/v1/api-keys",
+                        &owner_token,
+                        json!({"name": "doomed", "scopes": ["paths:read"]}),
+                    )
+                    .await;
+                made.ok(201)["id"].as_str().unwrap().to_owned()
+            };
+            (Some(id), None, None)
+        }
+        (_, Own) => (
+            world.ids[caller]
+                .clone()
+                .or_else(|| Some(world.bystander_id.clone())),
+            None,
+            None,
+        ),
+        (_, Others) => (Some(world.bystander_id.clone()), None, None),
+        (op, Existing) if op.contains("/projects/") => (Some(world.project_id.clone()), None, None),
+        (_, Existing) => (Some(world.path_id.clone()), None, None),
+        (_, Missing) => (Some(missing), None, None),
+        (_, NoId) => (None, None, None),
+    };
+    let path = match &id {
+        Some(id) => pattern.replace("{id}", id),
+        None => pattern.to_owned(),
+    };
+    // Updates carry the object's current ETag, so the answer is about rights, not staleness.
+    let etag = match etag_of {
+        Some(url) => app
+            .get(&url, &world.admin)
+            .await
+            .header("etag")
+            .unwrap_or_else(|| "\"1\"".into()),
+        None => String::new(),
+    };
+    let extra: Vec<(&str, &str)> = if etag.is_empty() {
+        vec![]
+    } else {
+        vec![("if-match", etag.as_str())]
+    };
+    app.call(method, &path, token, body, &extra).await
+}
+
+async fn every_cell_answers_as_the_matrix_says(app: TestApp) {
+    let world = world(&app).await;
+    let mut wrong = Vec::new();
+    let mut n = 0;
+    for row in MATRIX {
+        for (caller, expected) in row.expect.iter().enumerate() {
+            n += 1;
+            let reply = cell(&app, &world, row, caller, n).await;
+            if reply.status != *expected {
+                wrong.push(format!(
+                    "{} ({:?}) as {}: expected {expected}, got {} {}",
+                    row.operation, row.target, CALLERS[caller], reply.status, reply.body
+                ));
+            } else if reply.status >= 400 {
+                reply.problem(*expected);
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cells differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn every_operation_of_the_contract_has_rows() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut in_contract = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                in_contract.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let in_matrix: BTreeSet<String> = MATRIX.iter().map(|r| r.operation.to_owned()).collect();
+    let missing: Vec<_> = in_contract.difference(&in_matrix).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without rows in the authorization matrix: {missing:?}"
+    );
+    let stale: Vec<_> = in_matrix.difference(&in_contract).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for operations the contract does not have: {stale:?}"
+    );
+}
+
+on_both_databases!(every_cell_answers_as_the_matrix_says);
