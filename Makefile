@@ -37,3 +37,36 @@ check-domain-purity:
 openapi:
 	$(CARGO) run -q -p mentorship-api --bin mentorship -- openapi > openapi/openapi.json.tmp
 	mv openapi/openapi.json.tmp openapi/openapi.json
+
+.PHONY: seed-demo fuzz-api lint-openapi
+
+## Add the demo accounts (one per role, published passwords) and catalog to DATABASE_URL.
+seed-demo:
+	$(CARGO) run -q -p mentorship-api --bin mentorship -- seed-demo
+
+## Contract fuzzing: schemathesis (pinned in fuzz/requirements.txt, installed into .venv) against
+## openapi/openapi.json on a fresh seeded SQLite database, as no one and as each demo role.
+## With FUZZ_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres, on a fresh PostgreSQL
+## database too. FUZZ_SEED and FUZZ_MAX_EXAMPLES change the cases.
+fuzz-api:
+	$(CARGO) build -q -p mentorship-api --bin mentorship
+	./fuzz/fuzz-api.sh
+
+## Lint the committed contract offline with Redocly CLI; redocly.yaml and .redocly.lint-ignore.yaml
+## say why each exception stands.
+REDOCLY_CLI_VERSION = 2.77.0
+lint-openapi:
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  npx --yes @redocly/cli@$(REDOCLY_CLI_VERSION) lint --config redocly.yaml openapi/openapi.json
+
+.PHONY: bench check-bench
+
+## Benchmarks (not part of `make test`: timings are noisy). Release build, server and wrk pinned to
+## separate cores, each endpoint as a ratio to its ceiling; writes bench/results/latest.json.
+## See BENCHMARKS.md. Installs wrk (and curl) with apt-get when missing.
+bench:
+	CARGO="$(CARGO)" bench/run.sh
+
+## What CI checks of the bench: that it compiles.
+check-bench:
+	$(CARGO) check -p mentorship-bench --all-targets

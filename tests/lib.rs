@@ -9,14 +9,21 @@ use std::path::PathBuf;
 use awc::http::{Method, header::HeaderMap};
 use mentorship_api::app::{AppState, Application, bootstrap_admin, open_store};
 use mentorship_api::config::Config;
+use mentorship_domain::onboarding::MentorStatus;
 use mentorship_store::{Backend, Store};
 use serde_json::{Value, json};
 use sqlx::Connection;
+
+pub mod smtp;
 
 /// The signing secret of every test server, so tests can forge tokens with and without it.
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 pub const JWT_ISSUER: &str = "mentorship-api";
 pub const JWT_AUDIENCE: &str = "mentorship-clients";
+/// The key encrypting the test servers' files (32 bytes, base64).
+pub const FILE_KEY: &str = "dGVzdC1maWxlLWtleS10aGF0LWlzLTMyLWJ5dGVzISE=";
+/// The password of every person the harness makes.
+pub const PERSON_PASSWORD: &str = "a long passphrase";
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
@@ -30,6 +37,8 @@ pub fn postgres_url() -> Option<String> {
 /// A database that exists for one test and is removed after it.
 pub struct TestDb {
     pub url: String,
+    /// A folder of this test's own for stored files.
+    pub files_dir: PathBuf,
     cleanup: Cleanup,
 }
 
@@ -48,6 +57,7 @@ impl TestDb {
                 let url = format!("sqlite://{}/test.db", folder.display());
                 Some(TestDb {
                     url,
+                    files_dir: folder.join("files"),
                     cleanup: Cleanup::Folder(folder),
                 })
             }
@@ -62,8 +72,10 @@ impl TestDb {
                     .await
                     .expect("create test database");
                 let url = with_database(&server, &name);
+                let files_dir = std::env::temp_dir().join(format!("mentorship-test-{unique}"));
                 Some(TestDb {
                     url,
+                    files_dir,
                     cleanup: Cleanup::Database { server, name },
                 })
             }
@@ -89,6 +101,7 @@ fn with_database(server_url: &str, name: &str) -> String {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.files_dir);
         match &self.cleanup {
             Cleanup::Folder(folder) => {
                 let _ = std::fs::remove_dir_all(folder);
@@ -197,6 +210,8 @@ impl TestApp {
             ("LOGIN_ATTEMPTS_PER_CLIENT", "1000"),
             ("DATABASE_MAX_CONNECTIONS", "4"),
             ("HTTP_WORKERS", "1"),
+            ("FILE_ENCRYPTION_KEY", FILE_KEY),
+            ("FILES_DIR", db.files_dir.to_str().expect("utf-8 temp dir")),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -214,12 +229,13 @@ impl TestApp {
             .expect("bootstrap admin");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::build(listener, state, &config).expect("build");
-        actix_web::rt::spawn(app.server);
+        let port = app.port;
+        actix_web::rt::spawn(app.run());
         let client = awc::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .finish();
         Some(TestApp {
-            base: format!("http://127.0.0.1:{}", app.port),
+            base: format!("http://127.0.0.1:{port}"),
             store,
             backend,
             client,
@@ -335,27 +351,70 @@ impl TestApp {
         (token_of(&self.login(email, password).await), id)
     }
 
-    /// Creates a mentor directly in the store: mentors come from applications, not `POST /v1/users`.
-    pub async fn mentor(&self, email: &str) -> (String, String) {
-        let password = "a long passphrase";
-        let hash = mentorship_api::passwords::Passwords::new(1)
-            .expect("hasher")
-            .hash(password.into())
-            .await
-            .expect("hash");
-        let new = mentorship_store::users::NewUser {
-            email: email.into(),
-            name: email.into(),
-            role: mentorship_domain::people::Role::Mentor,
-            password_hash: hash,
+    /// Applies to mentor through the API (on a harness path) and returns the applicant's token
+    /// and id; the application is eligible and waits for review.
+    pub async fn applicant(&self, email: &str) -> (String, String) {
+        let path_id = self.harness_path().await;
+        let body = json!({
+            "name": email, "email": email, "password": PERSON_PASSWORD, "path_id": path_id,
+            "experience_years": 6, "field_years": 3, "legal_status": "freelancer", "country": "FR",
+            "right_to_work_attested": true,
+        });
+        let reply = self
+            .call("POST", "/v1/mentor-applications", None, Some(body), &[])
+            .await;
+        let id = reply.ok(201)["id"].as_str().expect("id").to_owned();
+        (token_of(&self.login(email, PERSON_PASSWORD).await), id)
+    }
+
+    /// Puts a mentor in `status` directly in the store, skipping the steps between: for tests
+    /// about what a mentor in that status may do, not about how they got there.
+    pub async fn set_mentor_status(&self, id: &str, status: MentorStatus) {
+        let change = mentorship_store::mentors::MentorChange {
+            action: "test.status",
+            actor: uuid::Uuid::nil(),
+            expected_version: None,
+            decide: Box::new(move |m| {
+                m.status = status;
+                Ok(())
+            }),
         };
-        let user = mentorship_store::users::create(&self.store, new, None)
+        mentorship_store::mentors::change(&self.store, id.parse().expect("uuid"), change)
             .await
-            .expect("mentor");
-        (
-            token_of(&self.login(email, password).await),
-            user.id.to_string(),
-        )
+            .expect("status");
+    }
+
+    /// An active mentor: applied through the API, then made active in the store.
+    pub async fn mentor(&self, email: &str) -> (String, String) {
+        let (token, id) = self.applicant(email).await;
+        self.set_mentor_status(&id, MentorStatus::Active).await;
+        (token, id)
+    }
+
+    /// The id of a path for harness-made applicants, created on first use.
+    async fn harness_path(&self) -> String {
+        let fields = mentorship_store::catalog::PathFields {
+            title: "Harness path".into(),
+            field: "harness".into(),
+            complexity: mentorship_domain::catalog::Level::new(1).expect("level"),
+            description: String::new(),
+        };
+        let page = mentorship_store::PageRequest {
+            after: None,
+            limit: 200,
+        };
+        let paths = mentorship_store::catalog::list_paths(&self.store, Some("harness"), page)
+            .await
+            .expect("paths");
+        match paths.items.first() {
+            Some(path) => path.id.to_string(),
+            None => {
+                let path =
+                    mentorship_store::catalog::create_path(&self.store, fields, uuid::Uuid::nil())
+                        .await;
+                path.expect("harness path").id.to_string()
+            }
+        }
     }
 }
 
@@ -389,6 +448,38 @@ macro_rules! on_both_databases {
                 if let Some(app) = $crate::TestApp::spawn_with(mentorship_store::Backend::Postgres, settings).await {
                     super::$name(app).await;
                 }
+            }
+        }
+    )*};
+}
+
+/// Runs each named `async fn(TestApp, SmtpRelay)` on both databases, the server sending its
+/// email through a test relay on loopback and polling its outbox every 100 ms.
+#[macro_export]
+macro_rules! with_relay {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            async fn run(backend: mentorship_store::Backend) {
+                let relay = $crate::smtp::SmtpRelay::start().await;
+                let url = relay.url();
+                let settings = [
+                    ("SMTP_URL", url.as_str()),
+                    ("SMTP_FROM", "Mentorship tests <noreply@mentorship.test>"),
+                    ("OUTBOX_POLL_MS", "100"),
+                ];
+                if let Some(app) = $crate::TestApp::spawn_with(backend, &settings).await {
+                    super::$name(app, relay).await;
+                }
+            }
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run(mentorship_store::Backend::Sqlite).await;
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                run(mentorship_store::Backend::Postgres).await;
             }
         }
     )*};

@@ -19,13 +19,20 @@ use crate::auth::Tokens;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, path_config, query_config};
+use crate::files::FileStore;
 use crate::middleware::{
     Metrics, RequestSpan, no_route, problem_for_every_error, request_id_and_metrics,
 };
-use crate::openapi::{ApiDoc, methods_by_path};
+use crate::openapi::{ApiDoc, add_shared_responses, methods_by_path};
+use crate::outbox::OutboxWorker;
 use crate::passwords::Passwords;
-use crate::routes::{api_keys, auth, catalog, ops, users as user_routes};
-use crate::throttle::LoginThrottle;
+use crate::routes::notifications;
+use crate::routes::{
+    api_keys, applications, auth, catalog, documents, mentors, ops, users as user_routes,
+};
+use crate::secrets::file_key;
+use crate::throttle::{Buckets, LoginThrottle};
+use mentorship_domain::policy::Policies;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -33,6 +40,12 @@ pub struct AppState {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
+    /// Applications per client address and minute (a public endpoint that hashes a password).
+    pub applications: Buckets,
+    /// Encrypted onboarding files.
+    pub files: FileStore,
+    /// The program's policies (RULES.md *(policy)* values); defaults until admins can edit them.
+    pub policies: Policies,
     pub metrics: Metrics,
     /// The methods of each path of the contract, for 405 answers.
     pub methods_by_path: HashMap<String, Vec<String>>,
@@ -49,6 +62,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::me)
+                .service(notifications::list_notifications)
+                .service(notifications::mark_notification_read)
                 .service(user_routes::create_user)
                 .service(user_routes::list_users)
                 .service(user_routes::get_user)
@@ -63,17 +78,36 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(catalog::create_project)
                 .service(catalog::list_projects)
                 .service(catalog::get_project)
-                .service(catalog::update_project),
+                .service(catalog::update_project)
+                .service(applications::apply)
+                .service(applications::list_applications)
+                .service(applications::get_application)
+                .service(applications::accept)
+                .service(applications::reject)
+                .service(mentors::list_mentors)
+                .service(mentors::get_mentor)
+                .service(mentors::update_mentor)
+                .service(mentors::suspend)
+                .service(mentors::reinstate)
+                .service(mentors::offboard)
+                .service(mentors::get_contract)
+                .service(mentors::sign_contract)
+                .service(documents::list_documents)
+                .service(documents::upload_document)
+                .service(documents::download_document)
+                .service(documents::verify_document)
+                .service(documents::reject_document),
         );
 }
 
 /// The contract, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
+    add_shared_responses(&mut doc);
     doc
 }
 
@@ -100,6 +134,12 @@ impl AppState {
                 config.login_attempts_per_account,
                 config.login_attempts_per_client,
             ),
+            applications: Buckets::new(config.login_attempts_per_client),
+            files: FileStore::new(
+                config.files_dir.clone(),
+                &file_key(config).map_err(ApiError::Internal)?,
+            )?,
+            policies: Policies::default(),
             metrics: Metrics::default(),
             methods_by_path: methods_by_path(&openapi()),
         })
@@ -121,20 +161,24 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-/// A running server and the port it listens on (port 0 in tests picks a free one).
+/// A running server and the port it listens on (port 0 in tests picks a free one), with the
+/// outbox worker that delivers its emails.
 pub struct Application {
     pub port: u16,
     pub server: Server,
+    pub outbox: OutboxWorker,
 }
 
 impl Application {
-    /// Binds `listener` and builds the server over `state`; it runs once awaited.
+    /// Binds `listener`, builds the server over `state` (it runs once awaited, best with `run`)
+    /// and starts the outbox worker; call it inside the tokio runtime.
     pub fn build(
         listener: TcpListener,
         state: AppState,
         config: &Config,
     ) -> Result<Self, std::io::Error> {
         let port = listener.local_addr()?.port();
+        let store = state.store.clone();
         let state = web::Data::new(state);
         let doc = openapi();
         let origins = config.cors_allowed_origins.clone();
@@ -162,7 +206,19 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Application { port, server })
+        let outbox = OutboxWorker::start(store, config);
+        Ok(Application {
+            port,
+            server,
+            outbox,
+        })
+    }
+
+    /// Serves until the server stops (SIGTERM, SIGINT), then stops the outbox worker.
+    pub async fn run(self) -> Result<(), std::io::Error> {
+        let outcome = self.server.await;
+        self.outbox.stop().await;
+        outcome
     }
 }
 

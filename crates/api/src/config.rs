@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lettre::message::Mailbox;
 use mentorship_store::Backend;
 
 /// Development gives a demo that runs with no settings; production refuses to start without secrets.
@@ -41,6 +42,14 @@ pub struct Config {
     pub login_attempts_per_client: u32,
     pub max_body_bytes: usize,
     pub http_workers: usize,
+    /// The relay the outbox sends email through; `None` writes each email to the log instead.
+    pub smtp: Option<SmtpServer>,
+    /// The sender of every email.
+    pub smtp_from: Mailbox,
+    /// How often the outbox worker looks for due emails.
+    pub outbox_poll: Duration,
+    pub files_dir: PathBuf,
+    pub file_encryption_key: Option<[u8; 32]>,
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -185,8 +194,108 @@ impl Config {
             login_attempts_per_client: parsed(source, "LOGIN_ATTEMPTS_PER_CLIENT", 30u32)?.max(1),
             max_body_bytes: parsed(source, "MAX_BODY_BYTES", 64 * 1024usize)?,
             http_workers: parsed(source, "HTTP_WORKERS", cores)?.max(1),
+            smtp: smtp_server(source)?,
+            smtp_from: smtp_from(source, app_env)?,
+            outbox_poll: Duration::from_millis(positive(
+                "OUTBOX_POLL_MS",
+                parsed(source, "OUTBOX_POLL_MS", 1000u64)?,
+            )?),
+            files_dir: PathBuf::from(
+                source
+                    .get("FILES_DIR")
+                    .unwrap_or_else(|| "data/files".into()),
+            ),
+            file_encryption_key: file_key(source, app_env)?,
         })
     }
+}
+
+/// The key that encrypts onboarding files at rest: 32 bytes, base64. Required in production; in
+/// development one is generated into the data folder when unset.
+fn file_key(source: &dyn Source, app_env: AppEnv) -> Result<Option<[u8; 32]>, ConfigError> {
+    use base64::Engine;
+    let Some(text) = source.get("FILE_ENCRYPTION_KEY") else {
+        return match app_env {
+            AppEnv::Production => Err(bad(
+                "FILE_ENCRYPTION_KEY",
+                "is required when APP_ENV=production",
+            )),
+            AppEnv::Development => Ok(None),
+        };
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| bad("FILE_ENCRYPTION_KEY", "is not base64"))?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| {
+        bad(
+            "FILE_ENCRYPTION_KEY",
+            "must be 32 bytes (44 base64 characters)",
+        )
+    })?;
+    Ok(Some(key))
+}
+
+/// An SMTP relay reached without TLS: on loopback or a private network, as a local MTA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+}
+
+/// `SMTP_URL`: `smtp://host[:port]` (port 25 by default), or unset to log emails.
+fn smtp_server(source: &dyn Source) -> Result<Option<SmtpServer>, ConfigError> {
+    const NAME: &str = "SMTP_URL";
+    let Some(url) = source.get(NAME) else {
+        return Ok(None);
+    };
+    let url = url.trim();
+    let authority = url
+        .strip_prefix("smtp://")
+        .ok_or_else(|| bad(NAME, format!("`{url}` does not start with smtp://")))?
+        .trim_end_matches('/');
+    if authority.contains(['@', '/', '?']) {
+        return Err(bad(
+            NAME,
+            "give only smtp://host[:port] (no credentials, path or options: the relay is reached without TLS)",
+        ));
+    }
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') => {
+            let port = port
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad(NAME, format!("`{port}` is not a port")))?;
+            (host, port)
+        }
+        _ => (authority, 25),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(bad(NAME, "names no host"));
+    }
+    Ok(Some(SmtpServer {
+        host: host.to_owned(),
+        port,
+    }))
+}
+
+/// `SMTP_FROM`: the sender, `Name <address>` or an address. Production names its own sender.
+fn smtp_from(source: &dyn Source, app_env: AppEnv) -> Result<Mailbox, ConfigError> {
+    const NAME: &str = "SMTP_FROM";
+    let text = match source.get(NAME) {
+        Some(text) => text,
+        None if app_env == AppEnv::Production && source.get("SMTP_URL").is_some() => {
+            return Err(bad(
+                NAME,
+                "is required with SMTP_URL when APP_ENV=production",
+            ));
+        }
+        None => "Mentorship program <no-reply@localhost>".into(),
+    };
+    text.trim()
+        .parse()
+        .map_err(|e| bad(NAME, format!("`{text}` is not an email sender: {e}")))
 }
 
 /// Development defaults to a demo admin (and says so in the log); production has no default.
@@ -265,9 +374,49 @@ mod tests {
     }
 
     #[test]
+    fn email_settings_are_checked() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.smtp, None);
+        assert_eq!(c.outbox_poll, Duration::from_secs(1));
+        let c = config(&[
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("SMTP_FROM", "Team <team@example.com>"),
+        ])
+        .unwrap();
+        let server = c.smtp.unwrap();
+        assert_eq!((server.host.as_str(), server.port), ("127.0.0.1", 2525));
+        assert_eq!(c.smtp_from.email.to_string(), "team@example.com");
+        let ipv6 = config(&[("SMTP_URL", "smtp://[::1]")])
+            .unwrap()
+            .smtp
+            .unwrap();
+        assert_eq!((ipv6.host.as_str(), ipv6.port), ("::1", 25));
+        for url in [
+            "http://x",
+            "smtp://",
+            "smtp://h:0",
+            "smtp://u:p@h:25",
+            "smtp://h:x",
+        ] {
+            let e = config(&[("SMTP_URL", url)]).unwrap_err();
+            assert_eq!(e.name, "SMTP_URL", "{url}");
+        }
+        let e = config(&[("SMTP_FROM", "not an address")]).unwrap_err();
+        assert_eq!(e.name, "SMTP_FROM");
+        let e = config(&[("OUTBOX_POLL_MS", "0")]).unwrap_err();
+        assert_eq!(e.name, "OUTBOX_POLL_MS");
+        let relay: HashMap<String, String> = [("SMTP_URL".into(), "smtp://relay".into())].into();
+        let e = smtp_from(&relay, AppEnv::Production).unwrap_err();
+        assert_eq!(e.name, "SMTP_FROM", "production names its own sender");
+    }
+
+    #[test]
     fn production_needs_a_secret() {
         let e = config(&[("APP_ENV", "production")]).unwrap_err();
         assert_eq!(e.name, "JWT_SECRET");
+        let secret = "s".repeat(40);
+        let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)]).unwrap_err();
+        assert_eq!(e.name, "FILE_ENCRYPTION_KEY");
     }
 
     #[test]

@@ -237,6 +237,10 @@ impl From<StoreError> for ApiError {
                 detail: format!("{what} is already taken"),
             },
             StoreError::VersionMismatch(what) => ApiError::PreconditionFailed(what),
+            StoreError::Refused { code, message } => ApiError::Conflict {
+                code,
+                detail: message,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

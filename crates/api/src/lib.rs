@@ -4,10 +4,13 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod middleware;
 pub mod openapi;
+pub mod outbox;
 pub mod paging;
 pub mod passwords;
 pub mod routes;

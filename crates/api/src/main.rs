@@ -1,16 +1,20 @@
-//! `mentorship`: serve the API, migrate the database, or print the contract.
+//! `mentorship`: serve the API, migrate the database, print the contract, or seed demo data.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
 
 use mentorship_api::app::{AppState, Application, bootstrap_admin, open_store, openapi_json};
-use mentorship_api::config::{Config, Env, LogFormat};
+use mentorship_api::config::{AppEnv, Config, Env, LogFormat};
+use mentorship_api::demo::{self, SeedError};
+use mentorship_api::passwords::Passwords;
 use mentorship_api::secrets::jwt_secret;
 
-const USAGE: &str = "usage: mentorship <serve | migrate | openapi>
-  serve     run the API (BIND_ADDR, DATABASE_URL, ... see .env.example)
-  migrate   apply the database migrations and exit
-  openapi   print the OpenAPI contract to stdout";
+const USAGE: &str = "usage: mentorship <serve | migrate | openapi | seed-demo>
+  serve      run the API (BIND_ADDR, DATABASE_URL, ... see .env.example)
+  migrate    apply the database migrations and exit
+  openapi    print the OpenAPI contract to stdout
+  seed-demo  migrate DATABASE_URL, then add what is missing of the demo data: one account per
+             role with a published password, and two catalog paths (refused in production)";
 
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -33,7 +37,7 @@ fn main() -> ExitCode {
             Err(e) => fail(&e.to_string()),
         };
     }
-    if !matches!(command.as_str(), "serve" | "migrate") {
+    if !matches!(command.as_str(), "serve" | "migrate" | "seed-demo") {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -52,10 +56,10 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     let result = runtime.block_on(async {
-        if command == "migrate" {
-            migrate(&config).await
-        } else {
-            serve(config).await
+        match command.as_str() {
+            "migrate" => migrate(&config).await,
+            "seed-demo" => seed_demo(&config).await,
+            _ => serve(config).await,
         }
     });
     match result {
@@ -78,6 +82,23 @@ async fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+async fn seed_demo(config: &Config) -> Result<(), String> {
+    if config.app_env == AppEnv::Production {
+        return Err(SeedError::Production.to_string());
+    }
+    let passwords = Passwords::new(config.password_hash_concurrency)
+        .map_err(|e| SeedError::from(e).to_string())?;
+    let store = open_store(config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let outcome = demo::seed(&store, &passwords).await;
+    store.close().await;
+    for line in outcome.map_err(|e| format!("seed-demo: {e}"))? {
+        println!("{line}");
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let secret = jwt_secret(&config)?;
     let store = open_store(&config)
@@ -94,7 +115,7 @@ async fn serve(config: Config) -> Result<(), String> {
         addr = config.bind_addr
     );
     // actix answers SIGTERM/SIGINT by finishing in-flight requests before it stops.
-    let outcome = app.server.await.map_err(|e| e.to_string());
+    let outcome = app.run().await.map_err(|e| e.to_string());
     store.close().await;
     outcome
 }

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use mentorship_domain::people::{Role, Scope};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{OpenApi as OpenApiDoc, RefOr, Schema};
+use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::Problem;
@@ -20,6 +20,10 @@ use crate::error::Problem;
                        Every error is an RFC 9457 problem (`application/problem+json`).",
         license(name = "MIT", identifier = "MIT")
     ),
+    servers((
+        url = "/",
+        description = "The server that serves this document (`make run`: http://127.0.0.1:8080)"
+    )),
     components(responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
         PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, Unprocessable,
@@ -32,6 +36,10 @@ use crate::error::Problem;
         (name = "users", description = "People's accounts"),
         (name = "api-keys", description = "Keys for scripts"),
         (name = "catalog", description = "Paths and their projects"),
+        (name = "onboarding", description = "Applying to mentor and the review of applications"),
+        (name = "documents", description = "The four onboarding documents of an accepted applicant"),
+        (name = "mentors", description = "Mentor profiles, their status, and the contract"),
+        (name = "notifications", description = "What the program told the caller; each is also sent by email"),
     )
 )]
 pub struct ApiDoc;
@@ -48,6 +56,27 @@ impl Modify for BearerAuth {
                 .into(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Adds what every operation can answer to each one, once here rather than in every handler's
+/// annotation: a 500 problem (a database that stops answering fails any request).
+pub fn add_shared_responses(doc: &mut OpenApiDoc) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("500".into())
+                .or_insert_with(|| Ref::from_response_name("Internal").into());
+        }
     }
 }
 
@@ -101,14 +130,80 @@ pub fn scope_schema() -> RefOr<Schema> {
     )
 }
 
-/// A complexity or difficulty level.
-pub fn level_schema() -> RefOr<Schema> {
+/// The strings a domain enum serializes to, in declaration order.
+fn names_of<T: serde::Serialize>(values: &[T]) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| match serde_json::to_value(v) {
+            Ok(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn domain_enum<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Schema> {
+    let names = names_of(values);
+    string_enum(names.iter().map(String::as_str), description)
+}
+
+/// A mentor's status, from application to offboarding.
+pub fn mentor_status_schema() -> RefOr<Schema> {
+    use mentorship_domain::onboarding::MentorStatus::*;
+    domain_enum(
+        &[
+            Applied,
+            Accepted,
+            Rejected,
+            ContractReady,
+            Active,
+            Suspended,
+            Offboarded,
+        ],
+        "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
+         active <-> suspended; active | suspended -> offboarded.",
+    )
+}
+
+/// A mentor's legal status.
+pub fn legal_status_schema() -> RefOr<Schema> {
+    use mentorship_domain::onboarding::LegalStatus::*;
+    domain_enum(&[Freelancer, Company], "How the mentor invoices.")
+}
+
+/// The four onboarding documents.
+pub fn document_kind_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::onboarding::DocumentKind::ALL,
+        "Which onboarding document.",
+    )
+}
+
+/// A document's review state; `missing` when never sent.
+pub fn document_status_schema() -> RefOr<Schema> {
+    string_enum(
+        ["missing", "submitted", "verified", "rejected"],
+        "Where the document stands.",
+    )
+}
+
+fn level(types: impl Into<SchemaType>) -> RefOr<Schema> {
     ObjectBuilder::new()
-        .schema_type(Type::Integer)
+        .schema_type(types)
         .minimum(Some(1))
         .maximum(Some(3))
         .description(Some("1 (easiest) to 3; indexes the rate card."))
         .into()
+}
+
+/// A complexity or difficulty level.
+pub fn level_schema() -> RefOr<Schema> {
+    level(Type::Integer)
+}
+
+/// A level in an update, where `null`, like an absent field, leaves the level as it is (as for
+/// every other field of an update, whose schemas utoipa derives from `Option`).
+pub fn optional_level_schema() -> RefOr<Schema> {
+    level(SchemaType::from_iter([Type::Integer, Type::Null]))
 }
 
 macro_rules! problem_responses {

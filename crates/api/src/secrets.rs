@@ -27,6 +27,30 @@ pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
     })
 }
 
+/// The key that encrypts onboarding files: from the configuration, or in development one
+/// generated once into the data folder (so files stay readable across restarts).
+pub fn file_key(config: &Config) -> Result<[u8; 32], String> {
+    if let Some(key) = config.file_encryption_key {
+        return Ok(key);
+    }
+    let file = config.data_dir.join("file-key");
+    let secret = read_or_create(&file).map_err(|e| {
+        format!(
+            "FILE_ENCRYPTION_KEY: not set, and {} cannot be used: {e}",
+            file.display()
+        )
+    })?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(&secret)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    // The generated secret holds 48 random bytes; the key is the first 32.
+    let first: [u8; 32] = bytes
+        .get(..32)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("{}: too short", file.display()))?;
+    Ok(first)
+}
+
 fn read_or_create(file: &Path) -> std::io::Result<Vec<u8>> {
     if let Ok(existing) = std::fs::read_to_string(file)
         && existing.trim().len() >= crate::config::MIN_JWT_SECRET_LEN
@@ -41,6 +65,6 @@ fn read_or_create(file: &Path) -> std::io::Result<Vec<u8>> {
     let secret = URL_SAFE_NO_PAD.encode(bytes);
     let mut out = std::fs::File::create(file)?;
     out.write_all(secret.as_bytes())?;
-    tracing::warn!(file = %file.display(), "development: generated a JWT secret; set JWT_SECRET in production");
+    tracing::warn!(file = %file.display(), "development: generated a secret; set it in the environment in production");
     Ok(secret.into_bytes())
 }

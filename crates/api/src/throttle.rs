@@ -12,8 +12,8 @@ struct Bucket {
     at: Instant,
 }
 
-/// Buckets for one kind of key (accounts or clients).
-struct Buckets {
+/// A rate limit per key (an account, a client address): token buckets refilled over a minute.
+pub struct Buckets {
     capacity: f64,
     map: Mutex<HashMap<String, Bucket>>,
 }
@@ -23,7 +23,7 @@ const WINDOW: Duration = Duration::from_secs(60);
 const PRUNE_AT: usize = 10_000;
 
 impl Buckets {
-    fn new(per_minute: u32) -> Self {
+    pub fn new(per_minute: u32) -> Self {
         Buckets {
             capacity: f64::from(per_minute),
             map: Mutex::new(HashMap::new()),
@@ -35,7 +35,7 @@ impl Buckets {
     }
 
     /// Takes one attempt for `key`, or says how many seconds until one is available.
-    fn take(&self, key: &str, now: Instant) -> Result<(), u64> {
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut map = self
             .map
             .lock()

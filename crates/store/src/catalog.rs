@@ -211,8 +211,12 @@ pub async fn list_paths(
     field: Option<&str>,
     page: PageRequest,
 ) -> Result<Page<Path>, StoreError> {
-    const ALL: &str = select_paths!("WHERE id > $1 ORDER BY id LIMIT $2");
-    const BY_FIELD: &str = select_paths!("WHERE field = $3 AND id > $1 ORDER BY id LIMIT $2");
+    // `LIMIT CAST($2 AS BIGINT)`, not `LIMIT $2`: the bundled SQLite (3.51) reads a bare
+    // `LIMIT ?` at prepare time, so every new binding expires the cached statement and each list
+    // re-prepares its SQL (BENCHMARKS.md). A cast is read at run time; PostgreSQL does the same.
+    const ALL: &str = select_paths!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
+    const BY_FIELD: &str =
+        select_paths!("WHERE field = $3 AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
     let rows: Vec<PathRow> = read!(store, |pool| {
         let query = sqlx::query_as(if field.is_some() { BY_FIELD } else { ALL })
             .bind(page.after_or(Uuid::nil()))

@@ -14,6 +14,9 @@ pub enum StoreError {
     /// The object changed since the caller read it (`If-Match` did not match).
     #[error("the {0} was changed by someone else")]
     VersionMismatch(&'static str),
+    /// A rule of the program refused the change; `code` names the rule (the domain's refusal code).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -23,6 +26,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A domain refusal, carried through the transaction that it stopped.
+    pub fn refused<R: mentorship_domain::refusal::Refusal>(refusal: &R) -> Self {
+        StoreError::Refused {
+            code: refusal.code(),
+            message: refusal.to_string(),
+        }
+    }
+
     /// Turns a unique violation into `Duplicate(what)`, and leaves every other error as it is.
     pub(crate) fn unique_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
         move |e| match &e {

@@ -19,8 +19,12 @@ mod macros;
 
 #[macro_use]
 pub mod audit;
+#[macro_use]
+pub mod notifications;
 pub mod api_keys;
 pub mod catalog;
+pub mod documents;
+pub mod mentors;
 pub mod page;
 pub mod tokens;
 pub mod users;

@@ -9,6 +9,8 @@ mod catalog;
 mod contract;
 mod errors;
 mod matrix;
+mod notifications;
+mod onboarding;
 mod ops;
 mod store;
 mod users;

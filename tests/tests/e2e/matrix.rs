@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use mentorship_domain::onboarding::MentorStatus;
 use mentorship_tests::{Reply, TestApp, on_both_databases};
 use serde_json::{Value, json};
 
@@ -69,6 +70,10 @@ const MATRIX: &[Row] = &[
     row("POST /v1/auth/refresh",          NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("POST /v1/auth/logout",           NoId,     None,                [204, 204, 204, 204, 204, 204, 204, 204, 204]),
     row("GET /v1/me",                     NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("GET /v1/me/notifications",       NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("POST /v1/me/notifications/{id}/read", Own, None,                [401, 204, 204, 204, 204, 204, 204, 403, 403]),
+    row("POST /v1/me/notifications/{id}/read", Others, None,             [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/me/notifications/{id}/read", Missing, None,            [401, 404, 404, 404, 404, 404, 404, 403, 403]),
     row("POST /v1/users",                 NoId,     Some("users:write"), [401, 201, 201, 403, 403, 403, 403, 201, 403]),
     row("GET /v1/users",                  NoId,     Some("users:read"),  [401, 200, 200, 403, 403, 403, 403, 200, 403]),
     row("GET /v1/users/{id}",             Own,      Some("users:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
@@ -96,6 +101,46 @@ const MATRIX: &[Row] = &[
     row("GET /v1/projects/{id}",          Missing,  Some("paths:read"),  [401, 404, 404, 404, 404, 404, 404, 404, 403]),
     row("PATCH /v1/projects/{id}",        Existing, Some("paths:write"), [401, 200, 200, 403, 403, 403, 403, 200, 403]),
     row("PATCH /v1/projects/{id}",        Missing,  Some("paths:write"), [401, 404, 404, 403, 403, 403, 403, 404, 403]),
+    row("POST /v1/mentor-applications",   NoId,     None,                [201, 201, 201, 201, 201, 201, 201, 201, 201]),
+    row("GET /v1/mentor-applications",    NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/mentor-applications/{id}", Own,    None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentor-applications/{id}", Others, None,                [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentor-applications/{id}", Missing, None,               [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentor-applications/{id}/accept", Others, None,        [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentor-applications/{id}/accept", Missing, None,       [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentor-applications/{id}/reject", Others, None,        [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentor-applications/{id}/reject", Missing, None,       [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/mentors",                NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/mentors/{id}",           Own,      None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}",           Others,   None,                [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}",           Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("PATCH /v1/mentors/{id}",         Own,      None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("PATCH /v1/mentors/{id}",         Others,   None,                [401, 403, 403, 404, 404, 404, 404, 403, 403]),
+    row("PATCH /v1/mentors/{id}",         Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/suspend",  Others,   None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/suspend",  Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/reinstate", Others,  None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/reinstate", Missing, None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/offboard", Others,   None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/offboard", Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/mentors/{id}/contract",  Own,      None,                [401, 404, 404, 409, 409, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/contract",  Others,   None,                [401, 409, 409, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/contract",  Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/contract/sign", Own, None,                [401, 404, 404, 409, 409, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/contract/sign", Others, None,             [401, 403, 403, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/contract/sign", Missing, None,            [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/documents", Own,      None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/documents", Others,   None,                [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/documents", Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}", Own, None,             [401, 404, 404, 409, 409, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}", Others, None,          [401, 403, 403, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}", Missing, None,         [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/documents/{kind}/file", Others, None,      [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/mentors/{id}/documents/{kind}/file", Missing, None,     [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}/verify", Others, None,   [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}/verify", Missing, None,  [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}/reject", Others, None,   [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/documents/{kind}/reject", Missing, None,  [401, 404, 404, 403, 403, 403, 403, 403, 403]),
 ];
 
 const ALL_SCOPES: [&str; 4] = ["paths:read", "paths:write", "users:read", "users:write"];
@@ -112,6 +157,8 @@ struct World {
     /// Keys of the admin with every scope but one, by the scope they lack.
     keys_without: HashMap<&'static str, String>,
     bystander_id: String,
+    /// An accepted applicant who sent an identity document.
+    bystander_mentor: String,
     path_id: String,
     project_id: String,
 }
@@ -125,6 +172,42 @@ async fn make_key(app: &TestApp, owner: &str, scopes: &[&str]) -> String {
         )
         .await;
     reply.ok(201)["key_secret"].as_str().unwrap().to_owned()
+}
+
+/// A PDF, as far as first bytes go.
+const PDF: &[u8] = b"%PDF-1.7 matrix";
+
+/// A `multipart/form-data` upload of `PDF`: the content type and the body.
+fn pdf_form() -> (String, Vec<u8>) {
+    let boundary = "matrix-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"id.pdf\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(PDF);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// An accepted applicant who sent their identity document; returns their id.
+async fn sent_document(app: &TestApp, email: &str) -> String {
+    let (token, id) = app.applicant(email).await;
+    app.set_mentor_status(&id, MentorStatus::Accepted).await;
+    let (content_type, body) = pdf_form();
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", content_type.as_str()),
+    ];
+    app.raw(
+        "POST",
+        &format!("/v1/mentors/{id}/documents/identity"),
+        &headers,
+        body,
+    )
+    .await
+    .ok(201);
+    id
 }
 
 async fn world(app: &TestApp) -> World {
@@ -189,18 +272,39 @@ async fn world(app: &TestApp) -> World {
     ids.extend(person_ids.into_iter().map(|id| Some(id.clone())));
     ids.push(Some(admin_id.clone()));
     ids.push(Some(admin_id));
+    let bystander_mentor = sent_document(app, "bystander.mentor@example.com").await;
     World {
         tokens,
         ids,
         admin,
         keys_without,
         bystander_id,
+        bystander_mentor,
         path_id,
         project_id,
     }
 }
 
+/// Operations that move a mentor's status: each cell gets a fresh mentor to move.
+fn moves_a_fresh_mentor(operation: &str) -> bool {
+    ["/accept", "/reject", "/suspend", "/reinstate", "/offboard"]
+        .iter()
+        .any(|end| operation.ends_with(end) && !operation.contains("/documents/"))
+}
+
 impl World {
+    /// The mentor a cell targets: the caller's own record (people who are not mentors have
+    /// none: their own id), a bystander mentor's, or a missing id.
+    fn mentor_target(&self, caller: usize, target: Target, missing: String) -> String {
+        match target {
+            Own => self.ids[caller]
+                .clone()
+                .unwrap_or_else(|| self.bystander_mentor.clone()),
+            Others | Existing | NoId => self.bystander_mentor.clone(),
+            Missing => missing,
+        }
+    }
+
     fn token(&self, caller: usize, row: &Row) -> Option<String> {
         if caller == CALLERS.len() - 1 {
             // Without the row's scope; a row that needs none takes a key lacking `users:write`.
@@ -208,6 +312,19 @@ impl World {
         }
         self.tokens[caller].clone()
     }
+}
+
+/// A fresh notification of the person `user_id`, as the onboarding steps store them.
+async fn notification_of(app: &TestApp, user_id: &str) -> String {
+    let new = mentorship_store::notifications::NewNotification {
+        user_id: user_id.parse().unwrap(),
+        email: "someone@example.com".into(),
+        kind: mentorship_store::notifications::kind::APPLICATION_RECEIVED,
+        subject: "Matrix".into(),
+        body: "A notification for the matrix.".into(),
+    };
+    let id = mentorship_store::notifications::notify_now(&app.store, new).await;
+    id.unwrap().to_string()
 }
 
 /// Makes the request of one cell: fresh objects where the call would consume them.
@@ -325,6 +442,76 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             };
             (Some(id), None, None)
         }
+        ("POST /v1/mentor-applications", _) => {
+            let email = format!("applicant{n}@example.com");
+            let body = json!({
+                "name": "A", "email": email, "password": PASSWORD, "path_id": world.path_id,
+                "experience_years": 5, "field_years": 2, "legal_status": "company",
+                "country": "DE", "right_to_work_attested": true,
+            });
+            (None, Some(body), None)
+        }
+        (op, Others) if moves_a_fresh_mentor(op) => {
+            let (_, id) = app.applicant(&format!("fresh{n}@example.com")).await;
+            let status = if op.ends_with("/reinstate") {
+                Some(MentorStatus::Suspended)
+            } else if op.contains("/mentors/") {
+                Some(MentorStatus::Active)
+            } else {
+                None
+            };
+            if let Some(status) = status {
+                app.set_mentor_status(&id, status).await;
+            }
+            let body = (!op.ends_with("/accept")).then(|| json!({"reason": "Because"}));
+            (Some(id), body, None)
+        }
+        (op, Missing) if moves_a_fresh_mentor(op) && !op.ends_with("/accept") => {
+            (Some(missing), Some(json!({"reason": "Because"})), None)
+        }
+        ("PATCH /v1/mentors/{id}", t) => {
+            let id = world.mentor_target(caller, t, missing);
+            let url = format!("/v1/mentors/{id}");
+            (
+                Some(id),
+                Some(json!({"bio": format!("Bio {n}")})),
+                Some(url),
+            )
+        }
+        ("POST /v1/mentors/{id}/contract/sign", t) => {
+            let id = world.mentor_target(caller, t, missing);
+            (
+                Some(id),
+                Some(json!({"full_name": "A", "accept_terms": true})),
+                None,
+            )
+        }
+        ("POST /v1/mentors/{id}/documents/{kind}/reject", Others) => {
+            let id = sent_document(app, &format!("sender{n}@example.com")).await;
+            (Some(id), Some(json!({"reason": "Blurry"})), None)
+        }
+        ("POST /v1/mentors/{id}/documents/{kind}/verify", Others) => (
+            Some(sent_document(app, &format!("sender{n}@example.com")).await),
+            None,
+            None,
+        ),
+        ("POST /v1/mentors/{id}/documents/{kind}/reject", Missing) => {
+            (Some(missing), Some(json!({"reason": "Blurry"})), None)
+        }
+        (op, t) if op.contains("/v1/mentor") => {
+            (Some(world.mentor_target(caller, t, missing)), None, None)
+        }
+        ("POST /v1/me/notifications/{id}/read", t) => {
+            let id = match t {
+                Own => {
+                    let owner = world.ids[caller].as_ref();
+                    notification_of(app, owner.unwrap_or(&world.bystander_id)).await
+                }
+                Others => notification_of(app, &world.bystander_id).await,
+                _ => missing,
+            };
+            (Some(id), None, None)
+        }
         (_, Own) => (
             world.ids[caller]
                 .clone()
@@ -339,9 +526,18 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
         (_, NoId) => (None, None, None),
     };
     let path = match &id {
-        Some(id) => pattern.replace("{id}", id),
+        Some(id) => pattern.replace("{id}", id).replace("{kind}", "identity"),
         None => pattern.to_owned(),
     };
+    if row.operation == "POST /v1/mentors/{id}/documents/{kind}" {
+        let (content_type, form) = pdf_form();
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", content_type.as_str())];
+        if let Some(auth) = &auth {
+            headers.push(("authorization", auth.as_str()));
+        }
+        return app.raw(method, &path, &headers, form).await;
+    }
     // Updates carry the object's current ETag, so the answer is about rights, not staleness.
     let etag = match etag_of {
         Some(url) => app

@@ -16,12 +16,13 @@ use crate::extract::Valid;
 use crate::app::AppState;
 use crate::auth::{Principal, REFRESH_PREFIX, new_secret, secret_hash};
 use crate::error::ApiError;
+use crate::routes::client_of;
 use crate::routes::users::UserView;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "admin@example.com", max_length = 254)]
+    #[schema(example = "admin@example.com", min_length = 1, max_length = 254)]
     #[validate(length(min = 1, max = 254))]
     pub email: String,
     #[schema(example = "change-me-now", min_length = 1, max_length = 128, format = Password)]
@@ -68,11 +69,6 @@ fn pair(
         refresh_token,
         refresh_expires_in: state.tokens.refresh_ttl.num_seconds(),
     })
-}
-
-fn client_of(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".into(), |a| a.ip().to_string())
 }
 
 /// Logs in with email and password. Throttled per account and per client before any hashing.

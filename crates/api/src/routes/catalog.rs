@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::extract::Valid;
+use crate::extract::{Valid, ValidQuery};
 
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -104,7 +104,7 @@ pub struct UpdatePath {
     #[schema(min_length = 1, max_length = 80)]
     #[validate(length(min = 1, max = 80))]
     pub field: Option<String>,
-    #[schema(schema_with = crate::openapi::level_schema)]
+    #[schema(schema_with = crate::openapi::optional_level_schema)]
     pub complexity: Option<Level>,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
@@ -137,18 +137,19 @@ pub struct UpdateProject {
     #[schema(minimum = 1, maximum = 1000)]
     #[validate(range(min = 1, max = 1000))]
     pub position: Option<i64>,
-    #[schema(schema_with = crate::openapi::level_schema)]
+    #[schema(schema_with = crate::openapi::optional_level_schema)]
     pub difficulty: Option<Level>,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct PathFilter {
     /// Only paths of this field.
     #[param(max_length = 80)]
+    #[validate(length(max = 80))]
     pub field: Option<String>,
 }
 
@@ -212,7 +213,7 @@ pub async fn create_path(
 pub async fn list_paths(
     state: web::Data<AppState>,
     principal: Principal,
-    filter: web::Query<PathFilter>,
+    ValidQuery(filter): ValidQuery<PathFilter>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_scope(Scope::PathsRead)?;
@@ -278,7 +279,8 @@ pub async fn update_path(
     Valid(body): Valid<UpdatePath>,
 ) -> Result<HttpResponse, ApiError> {
     require_writer(&principal)?;
-    let expected = if_match(&req, "path")?;
+    let current = catalog::get_path(&state.store, *id).await?;
+    let expected = if_match(&req, "path", current.version)?;
     let path = catalog::update_path(
         &state.store,
         *id,
@@ -420,7 +422,8 @@ pub async fn update_project(
     Valid(body): Valid<UpdateProject>,
 ) -> Result<HttpResponse, ApiError> {
     require_writer(&principal)?;
-    let expected = if_match(&req, "project")?;
+    let current = catalog::get_project(&state.store, *id).await?;
+    let expected = if_match(&req, "project", current.version)?;
     let project = catalog::update_project(
         &state.store,
         *id,

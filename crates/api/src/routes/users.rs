@@ -248,7 +248,7 @@ pub async fn update_user(
             "you may not switch this account on or off".into(),
         ));
     }
-    let expected = if_match(&req, "user")?;
+    let expected = if_match(&req, "user", target.version)?;
     let password_hash = match body.password {
         Some(p) => Some(state.passwords.hash(p).await?),
         None => None,

@@ -1,0 +1,470 @@
+//! Onboarding documents: the accepted applicant uploads each kind (multipart), staff download,
+//! verify or reject them. Files are checked by their first bytes and stored encrypted.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::StreamExt;
+use mentorship_domain::onboarding::{self, DocumentKind, DocumentStatus, DocumentUpload, FileType};
+use mentorship_domain::refusal::Refusal;
+use mentorship_store::StoreError;
+use mentorship_store::documents::{self, Document, NewDocument};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError};
+use crate::extract::Valid;
+use crate::routes::applications::{RejectRequest, require_staff, visible_mentor};
+
+/// One line of the checklist.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    #[schema(schema_with = crate::openapi::document_kind_schema)]
+    pub kind: DocumentKind,
+    /// `missing` until sent.
+    #[schema(schema_with = crate::openapi::document_status_schema)]
+    pub status: String,
+    pub media_type: Option<String>,
+    pub size_bytes: Option<i64>,
+    /// The issue date of a criminal record extract.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub issued_on: Option<NaiveDate>,
+    pub uploaded_at: Option<DateTime<Utc>>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// Whether the file is still kept (a verified criminal record extract's is deleted).
+    pub file_kept: bool,
+}
+
+impl DocumentView {
+    fn of(kind: DocumentKind, doc: Option<&Document>) -> Self {
+        DocumentView {
+            kind,
+            status: doc.map_or("missing".into(), |d| status_text(d.status).into()),
+            media_type: doc.map(|d| d.media_type.clone()),
+            size_bytes: doc.map(|d| d.size_bytes),
+            issued_on: doc.and_then(|d| d.issued_on),
+            uploaded_at: doc.map(|d| d.uploaded_at),
+            reviewed_at: doc.and_then(|d| d.reviewed_at),
+            reason: doc.and_then(|d| d.reason.clone()),
+            file_kept: doc.is_some_and(|d| d.file_key.is_some()),
+        }
+    }
+}
+
+fn status_text(status: DocumentStatus) -> &'static str {
+    match status {
+        DocumentStatus::Submitted => "submitted",
+        DocumentStatus::Verified => "verified",
+        DocumentStatus::Rejected => "rejected",
+    }
+}
+
+/// The checklist: the four kinds, each with its current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Checklist {
+    pub mentor_id: Uuid,
+    /// True when all four are verified: the contract is then ready.
+    pub complete: bool,
+    pub documents: Vec<DocumentView>,
+}
+
+fn checklist_of(mentor_id: Uuid, docs: &[Document]) -> Checklist {
+    Checklist {
+        mentor_id,
+        complete: documents::checklist(docs).all_verified(),
+        documents: DocumentKind::ALL
+            .into_iter()
+            .map(|kind| DocumentView::of(kind, docs.iter().find(|d| d.kind == kind)))
+            .collect(),
+    }
+}
+
+/// The multipart form of an upload, documented for clients.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The file: PDF, PNG or JPEG (decided by its first bytes), at most 10 MiB, a plain name
+    /// with one extension that matches its type.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// Required for `criminal_record`: the day the extract was issued (at most 3 months before upload).
+    #[schema(value_type = Option<String>, format = Date)]
+    issued_on: Option<String>,
+}
+
+fn kind_of(text: &str) -> Result<DocumentKind, ApiError> {
+    serde_json::from_value(serde_json::Value::String(text.into()))
+        .map_err(|_| ApiError::NotFound("document kind"))
+}
+
+/// A refused upload: the file's type is 415, everything else 422 with one entry per rule.
+fn upload_refused(refusals: Vec<onboarding::DocumentRefusal>) -> ApiError {
+    use onboarding::DocumentRefusal as R;
+    if let Some(conflict) = refusals
+        .iter()
+        .find(|r| matches!(r, R::NotExpected { .. } | R::AlreadySent { .. }))
+    {
+        return ApiError::Conflict {
+            code: conflict.code(),
+            detail: conflict.to_string(),
+        };
+    }
+    if refusals.iter().any(|r| matches!(r, R::FileTypeNotAccepted)) {
+        return ApiError::UnsupportedMediaType(
+            "only PDF, PNG or JPEG files are accepted (judged by their content)".into(),
+        );
+    }
+    let field = |r: &R| {
+        if matches!(r, R::FileTooLarge { .. }) {
+            "file"
+        } else {
+            "issued_on"
+        }
+    };
+    ApiError::Validation(
+        refusals
+            .iter()
+            .map(|r| FieldError::new(field(r), r.code(), r.to_string()))
+            .collect(),
+    )
+}
+
+/// A file name must be a plain name with one extension, and that extension must match the
+/// content: `id.pdf` holding a PNG, `a.pdf.exe` or `../id.pdf` are refused.
+fn check_file_name(name: &str, file_type: FileType) -> Result<(), ApiError> {
+    let bad = |message: &str| ApiError::field("file", "invalid_file_name", message.to_owned());
+    if name.is_empty() || name.contains(['/', '\\', '\0']) || name.starts_with('.') {
+        return Err(bad("the file name must be a plain name, without a folder"));
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() != 2 || parts[0].is_empty() {
+        return Err(bad(
+            "the file name must have exactly one extension (e.g. identity.pdf)",
+        ));
+    }
+    let extension = parts[1].to_ascii_lowercase();
+    let matches = match file_type {
+        FileType::Pdf => extension == "pdf",
+        FileType::Png => extension == "png",
+        FileType::Jpeg => extension == "jpg" || extension == "jpeg",
+    };
+    if !matches {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "the file is not what its name .{extension} claims"
+        )));
+    }
+    Ok(())
+}
+
+/// What the form held.
+struct Upload {
+    name: String,
+    content: Vec<u8>,
+    issued_on: Option<NaiveDate>,
+}
+
+/// Reads the form in memory (no temporary file), stopping at the size limit whether or not
+/// the client sent a Content-Length.
+async fn read_form(mut form: Multipart, max_bytes: u64) -> Result<Upload, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge(usize::try_from(max_bytes).unwrap_or(usize::MAX));
+    let limit = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+    let mut upload = Upload {
+        name: String::new(),
+        content: Vec::new(),
+        issued_on: None,
+    };
+    let mut got_file = false;
+    while let Some(field) = form.next().await {
+        let mut field =
+            field.map_err(|e| ApiError::BadRequest(format!("the form is malformed: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::BadRequest(format!("the form is malformed: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "file" => {
+                got_file = true;
+                upload.name = field
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .unwrap_or_default()
+                    .to_owned();
+                upload.content = bytes;
+            }
+            "issued_on" => {
+                let text = String::from_utf8(bytes).unwrap_or_default();
+                let date = text.trim().parse().map_err(|_| {
+                    ApiError::field(
+                        "issued_on",
+                        "invalid_date",
+                        "must be a date like 2026-11-28",
+                    )
+                })?;
+                upload.issued_on = Some(date);
+            }
+            other => {
+                return Err(ApiError::field(
+                    other,
+                    "unknown_field",
+                    "only `file` and `issued_on` are accepted",
+                ));
+            }
+        }
+    }
+    if !got_file || upload.content.is_empty() {
+        return Err(ApiError::field(
+            "file",
+            "empty_file",
+            "send a non-empty file in the `file` field",
+        ));
+    }
+    Ok(upload)
+}
+
+/// The document checklist of a mentor: the applicant their own, staff any.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The mentor's id")),
+    responses(
+        (status = 200, description = "The checklist", body = Checklist),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/mentors/{id}/documents")]
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_person()?;
+    let mentor = visible_mentor(&state, &principal, *id).await?;
+    let docs = documents::current(&state.store, mentor.id).await?;
+    Ok(HttpResponse::Ok().json(checklist_of(mentor.id, &docs)))
+}
+
+/// Sends one document (`multipart/form-data`: `file`, and `issued_on` for a criminal record
+/// extract). Only the accepted applicant, for each kind once, again after a rejection.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The mentor's id"),
+        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
+    ),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Received; waiting for review", body = Checklist),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[post("/mentors/{id}/documents/{kind}")]
+pub async fn upload_document(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+    form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_person()?;
+    let (id, kind) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    visible_mentor(&state, &principal, id).await?;
+    if !principal.is(id) {
+        return Err(ApiError::Forbidden(
+            "only the applicant sends their documents".into(),
+        ));
+    }
+    let upload = read_form(form, state.policies.max_document_bytes).await?;
+    let head: Vec<u8> = upload.content.iter().take(16).copied().collect();
+    let facts = DocumentUpload {
+        kind,
+        first_bytes: &head,
+        size_bytes: u64::try_from(upload.content.len()).unwrap_or(u64::MAX),
+        issued_on: upload.issued_on,
+        uploaded_on: Utc::now()
+            .with_timezone(&state.policies.platform_zone)
+            .date_naive(),
+    };
+    // Checked before anything is stored; checked again in the transaction against races.
+    let file_type = onboarding::sniff_file_type(facts.first_bytes);
+    if let Some(file_type) = file_type {
+        check_file_name(&upload.name, file_type)?;
+    }
+    let mentor = mentorship_store::mentors::get(&state.store, id).await?;
+    let current = documents::checklist(&documents::current(&state.store, id).await?).status(kind);
+    let file_type = onboarding::validate_document(&facts, mentor.status, current, &state.policies)
+        .map_err(upload_refused)?;
+    let new = NewDocument {
+        kind,
+        file_key: String::new(),
+        media_type: file_type.media_type().into(),
+        size_bytes: i64::try_from(upload.content.len()).unwrap_or(i64::MAX),
+        issued_on: upload.issued_on,
+    };
+    let key = state.files.put(upload.content).await?;
+    let policies = state.policies.clone();
+    let stored = documents::submit(
+        &state.store,
+        id,
+        NewDocument {
+            file_key: key.clone(),
+            ..new
+        },
+        |status, current| {
+            onboarding::validate_document(&facts, status, current, &policies)
+                .map(|_| ())
+                .map_err(|r| {
+                    r.first()
+                        .map_or(StoreError::NotFound("document"), StoreError::refused)
+                })
+        },
+    )
+    .await;
+    if let Err(e) = stored {
+        // Nothing half-kept: a refused document leaves no file behind.
+        state.files.delete(&key).await?;
+        return Err(e.into());
+    }
+    let docs = documents::current(&state.store, id).await?;
+    Ok(HttpResponse::Created().json(checklist_of(id, &docs)))
+}
+
+/// Downloads the current file of a kind. Staff only; every download is audited.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The mentor's id"),
+        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
+    ),
+    responses(
+        (status = 200, description = "The file, decrypted, as an attachment", content(
+            (String = "application/pdf"),
+            (String = "image/png"),
+            (String = "image/jpeg"),
+        )),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[get("/mentors/{id}/documents/{kind}/file")]
+pub async fn download_document(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&principal)?;
+    let (id, kind) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    let (doc, key) = documents::open_file(&state.store, id, kind, principal.user_id).await?;
+    let content = state.files.get(&key).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(doc.media_type)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment"))
+        .body(content))
+}
+
+async fn review(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    kind: &str,
+    rejection_reason: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(principal)?;
+    let kind = kind_of(kind)?;
+    let reviewed =
+        documents::review(&state.store, id, kind, principal.user_id, rejection_reason).await?;
+    if let Some(key) = reviewed.file_to_delete {
+        state.files.delete(&key).await?;
+    }
+    let docs = documents::current(&state.store, id).await?;
+    Ok(HttpResponse::Ok().json(checklist_of(id, &docs)))
+}
+
+/// Verifies the current document of a kind. Staff only. A verified criminal record extract's
+/// file is deleted at once; when the fourth is verified, the contract is ready.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The mentor's id"),
+        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
+    ),
+    responses(
+        (status = 200, description = "Verified", body = Checklist),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/mentors/{id}/documents/{kind}/verify")]
+pub async fn verify_document(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, kind) = path.into_inner();
+    review(&state, &principal, id, &kind, None).await
+}
+
+/// Rejects the current document of a kind, with the reason the applicant reads; they may send
+/// it again. Staff only.
+#[utoipa::path(
+    tag = "documents",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The mentor's id"),
+        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
+    ),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, description = "Rejected", body = Checklist),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[post("/mentors/{id}/documents/{kind}/reject")]
+pub async fn reject_document(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, String)>,
+    Valid(body): Valid<RejectRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, kind) = path.into_inner();
+    review(&state, &principal, id, &kind, Some(&body.reason)).await
+}

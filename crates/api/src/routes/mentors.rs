@@ -1,0 +1,451 @@
+//! Mentor profiles, their status changes by staff, and the contract a mentor signs.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use mentorship_domain::capacity;
+use mentorship_domain::onboarding::{self, MentorStatus};
+use mentorship_domain::refusal::Refusal;
+use mentorship_store::mentors::{self, Mentor, MentorChange};
+use mentorship_store::{StoreError, catalog, users};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::{Valid, if_match};
+use crate::paging::{List, PageQuery};
+use crate::routes::applications::{MentorQuery, RejectRequest, require_staff, visible_mentor};
+use crate::routes::ok_with_etag;
+
+/// A mentor's profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MentorView {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    #[schema(schema_with = crate::openapi::mentor_status_schema)]
+    pub status: MentorStatus,
+    /// The path the mentor applied for and starts on.
+    pub path_id: Uuid,
+    /// The Mentorship Manager told about the mentor's absences and reports.
+    pub manager_id: Option<Uuid>,
+    #[schema(max_length = 2000)]
+    pub bio: String,
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: String,
+    /// How many students the mentor wants (0 pauses new assignments).
+    #[schema(minimum = 0, maximum = 50)]
+    pub requested_students: u32,
+    pub activated_at: Option<DateTime<Utc>>,
+    /// The code others give when they apply, once the mentor is active.
+    pub referral_code: Option<String>,
+    pub contract_signed_at: Option<DateTime<Utc>>,
+    /// Why the last suspension, reinstatement or offboarding happened.
+    pub status_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Mentor> for MentorView {
+    fn from(m: Mentor) -> Self {
+        MentorView {
+            id: m.id,
+            name: m.name,
+            email: m.email,
+            status: m.status,
+            path_id: m.path_id,
+            manager_id: m.manager_id,
+            bio: m.bio,
+            time_zone: m.time_zone,
+            requested_students: m.requested_students,
+            activated_at: m.activated_at,
+            referral_code: m.referral_code,
+            contract_signed_at: m.contract_signed_at,
+            status_reason: m.status_reason,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Changes to a profile; absent fields stay. Mentors edit their bio, zone and wanted students;
+/// staff also change the manager.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMentor {
+    #[schema(max_length = 2000)]
+    #[validate(length(max = 2000))]
+    pub bio: Option<String>,
+    #[schema(example = "Europe/Paris", max_length = 64)]
+    #[validate(length(max = 64), custom(function = "crate::routes::iana_zone"))]
+    pub time_zone: Option<String>,
+    #[schema(minimum = 0, maximum = 50)]
+    pub requested_students: Option<u32>,
+    /// Staff only: a manager's or an admin's account id.
+    pub manager_id: Option<Uuid>,
+}
+
+/// The contract, as the mentor reads it before signing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractView {
+    pub mentor_id: Uuid,
+    /// `ready` to sign, or `signed`.
+    #[schema(example = "ready")]
+    pub state: String,
+    /// The full name the mentor types to sign.
+    pub mentor_name: String,
+    pub text: String,
+    /// The contract's date: today while unsigned, then the day it was signed.
+    #[schema(value_type = String, format = Date, example = "2026-11-28")]
+    pub date: chrono::NaiveDate,
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct SignRequest {
+    /// The mentor's full name, typed as the signature.
+    #[schema(example = "Grace Hopper", min_length = 1, max_length = 120)]
+    #[validate(length(min = 1, max = 120))]
+    pub full_name: String,
+    /// The mentor accepts the contract's terms.
+    pub accept_terms: bool,
+}
+
+/// Lists mentors, filtered by status and path. Staff only.
+#[utoipa::path(
+    tag = "mentors",
+    security(("bearer" = [])),
+    params(MentorQuery, PageQuery),
+    responses(
+        (status = 200, description = "One page of mentors", body = List<MentorView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[get("/mentors")]
+pub async fn list_mentors(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<MentorQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&principal)?;
+    let page = mentors::list(&state.store, &query.filter(), page.request()?).await?;
+    Ok(HttpResponse::Ok().json(List::from_page(page, MentorView::from)))
+}
+
+/// One mentor: staff see any, a mentor their own profile.
+#[utoipa::path(
+    tag = "mentors",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The mentor's id")),
+    responses(
+        (status = 200, description = "The mentor", body = MentorView,
+         headers(("ETag" = String, description = "The profile's version, for If-Match"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/mentors/{id}")]
+pub async fn get_mentor(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_person()?;
+    let mentor = visible_mentor(&state, &principal, *id).await?;
+    Ok(ok_with_etag(mentor.version).json(MentorView::from(mentor)))
+}
+
+/// Edits a profile (with `If-Match`): the mentor their bio, zone and wanted students; staff the manager.
+#[utoipa::path(
+    tag = "mentors",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The mentor's id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read of the profile"),
+    ),
+    request_body = UpdateMentor,
+    responses(
+        (status = 200, description = "The edited profile", body = MentorView,
+         headers(("ETag" = String, description = "The profile's new version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[patch("/mentors/{id}")]
+pub async fn update_mentor(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    Valid(body): Valid<UpdateMentor>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_person()?;
+    let own = principal.is(*id);
+    let current = visible_mentor(&state, &principal, *id).await?;
+    let profile_fields =
+        body.bio.is_some() || body.time_zone.is_some() || body.requested_students.is_some();
+    if profile_fields && !own {
+        return Err(ApiError::Forbidden(
+            "only the mentor edits their profile".into(),
+        ));
+    }
+    if body.manager_id.is_some() && !principal.role.is_staff() {
+        return Err(ApiError::Forbidden(
+            "only staff change a mentor's manager".into(),
+        ));
+    }
+    if let Some(requested) = body.requested_students {
+        capacity::check_requested_students(requested, &state.policies)
+            .map_err(|r| ApiError::field("requested_students", r.code(), r.to_string()))?;
+    }
+    if let Some(manager) = body.manager_id {
+        let account = users::get(&state.store, manager)
+            .await
+            .ok()
+            .filter(|u| u.role.is_staff() && u.active);
+        account.ok_or_else(|| {
+            ApiError::field(
+                "manager_id",
+                "not_a_manager",
+                "must be an active manager or admin",
+            )
+        })?;
+    }
+    let change = MentorChange {
+        action: "mentor.updated",
+        actor: principal.user_id,
+        expected_version: Some(if_match(&req, "mentor", current.version)?),
+        decide: Box::new(move |m: &mut Mentor| {
+            m.bio = body.bio.unwrap_or(std::mem::take(&mut m.bio));
+            m.time_zone = body.time_zone.unwrap_or(std::mem::take(&mut m.time_zone));
+            m.requested_students = body.requested_students.unwrap_or(m.requested_students);
+            m.manager_id = body.manager_id.or(m.manager_id);
+            Ok(())
+        }),
+    };
+    let mentor = mentors::change(&state.store, *id, change).await?;
+    Ok(ok_with_etag(mentor.version).json(MentorView::from(mentor)))
+}
+
+/// Moves a mentor between active, suspended and offboarded, with a reason; staff only.
+async fn move_mentor(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    to: MentorStatus,
+    reason: String,
+    action: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(principal)?;
+    let change = MentorChange {
+        action,
+        actor: principal.user_id,
+        expected_version: None,
+        decide: Box::new(move |m: &mut Mentor| {
+            m.status = m
+                .status
+                .transition(to)
+                .map_err(|r| StoreError::refused(&r))?;
+            m.status_reason = Some(reason);
+            Ok(())
+        }),
+    };
+    let mentor = mentors::change(&state.store, id, change).await?;
+    Ok(HttpResponse::Ok().json(MentorView::from(mentor)))
+}
+
+macro_rules! status_change {
+    ($name:ident, $route:literal, $to:expr, $action:literal, $summary:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            tag = "mentors",
+            security(("bearer" = [])),
+            params(("id" = Uuid, Path, description = "The mentor's id")),
+            request_body = RejectRequest,
+            responses(
+                (status = 200, description = "The mentor in their new status", body = MentorView),
+                (status = 400, response = crate::openapi::BadRequest),
+                (status = 401, response = crate::openapi::Unauthorized),
+                (status = 403, response = crate::openapi::Forbidden),
+                (status = 404, response = crate::openapi::NotFound),
+                (status = 409, response = crate::openapi::Conflict),
+                (status = 413, response = crate::openapi::PayloadTooLarge),
+                (status = 415, response = crate::openapi::UnsupportedMediaType),
+                (status = 422, response = crate::openapi::Unprocessable),
+            )
+        )]
+        #[post($route)]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            principal: Principal,
+            id: web::Path<Uuid>,
+            Valid(body): Valid<RejectRequest>,
+        ) -> Result<HttpResponse, ApiError> {
+            move_mentor(&state, &principal, *id, $to, body.reason, $action).await
+        }
+    };
+}
+
+status_change!(
+    suspend,
+    "/mentors/{id}/suspend",
+    MentorStatus::Suspended,
+    "mentor.suspended",
+    "Suspends an active mentor, with a reason. Staff only."
+);
+status_change!(
+    reinstate,
+    "/mentors/{id}/reinstate",
+    MentorStatus::Active,
+    "mentor.reinstated",
+    "Reinstates a suspended mentor, with a reason. Staff only."
+);
+status_change!(
+    offboard,
+    "/mentors/{id}/offboard",
+    MentorStatus::Offboarded,
+    "mentor.offboarded",
+    "Offboards an active or suspended mentor, with a reason; final. Staff only."
+);
+
+fn contract_text(mentor: &Mentor, path_title: &str, date: chrono::NaiveDate) -> String {
+    format!(
+        "Freelance mentoring agreement\n\nBetween the school and {name} ({email}), dated {date}.\n\n\
+         1. The mentor guides students of the path \"{path_title}\" in one session of 30 to 60 minutes \
+         a week with each, writes session notes, and reports students in difficulty.\n\
+         2. The mentor declares absences in advance.\n\
+         3. The school pays each payable session at the hourly rate of its rate card (EUR 25 to 40), \
+         plus referral bonuses, on a monthly statement.\n\
+         4. The mentor is an independent {status} and is responsible for their own taxes and insurance.\n\n\
+         Signed by typing the full name: {name}",
+        name = mentor.name,
+        email = mentor.email,
+        status = match mentor.legal_status {
+            onboarding::LegalStatus::Freelancer => "freelancer",
+            onboarding::LegalStatus::Company => "company",
+        },
+    )
+}
+
+/// The contract, once all four documents are verified: its text with the mentor's details and the date.
+#[utoipa::path(
+    tag = "mentors",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The mentor's id")),
+    responses(
+        (status = 200, description = "The contract", body = ContractView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[get("/mentors/{id}/contract")]
+pub async fn get_contract(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_person()?;
+    let mentor = visible_mentor(&state, &principal, *id).await?;
+    let (contract_state, date) = match (mentor.status, mentor.contract_signed_at) {
+        (_, Some(signed)) => ("signed", signed.date_naive()),
+        (MentorStatus::ContractReady, None) => ("ready", Utc::now().date_naive()),
+        _ => {
+            return Err(ApiError::Conflict {
+                code: "contract_not_ready",
+                detail: "the contract is ready once all four documents are verified".into(),
+            });
+        }
+    };
+    let path = catalog::get_path(&state.store, mentor.path_id).await?;
+    Ok(HttpResponse::Ok().json(ContractView {
+        mentor_id: mentor.id,
+        state: contract_state.into(),
+        text: contract_text(&mentor, &path.title, date),
+        mentor_name: mentor.name,
+        date,
+        signed_at: mentor.contract_signed_at,
+    }))
+}
+
+/// A new referral code: 8 characters without look-alikes (no 0/O, 1/I).
+fn new_referral_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// Signs the contract: the mentor types their full name and accepts. They become active, get
+/// their referral code, and are sent the onboarding message. The mentor only.
+#[utoipa::path(
+    tag = "mentors",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The mentor's id")),
+    request_body = SignRequest,
+    responses(
+        (status = 200, description = "Signed: the mentor is active", body = MentorView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+    )
+)]
+#[post("/mentors/{id}/contract/sign")]
+pub async fn sign_contract(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    Valid(body): Valid<SignRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_person()?;
+    visible_mentor(&state, &principal, *id).await?;
+    if !principal.is(*id) {
+        return Err(ApiError::Forbidden(
+            "only the mentor signs their contract".into(),
+        ));
+    }
+    let change = MentorChange {
+        action: "mentor.activated",
+        actor: principal.user_id,
+        expected_version: None,
+        decide: Box::new(move |m: &mut Mentor| {
+            m.status =
+                onboarding::sign_contract(m.status, &m.name, &body.full_name, body.accept_terms)
+                    .map_err(|r| StoreError::refused(&r))?;
+            let now = mentorship_store::now();
+            m.activated_at = Some(now);
+            m.contract_signed_at = Some(now);
+            m.contract_signed_name = Some(body.full_name);
+            m.referral_code = Some(new_referral_code());
+            Ok(())
+        }),
+    };
+    let mentor = mentors::change(&state.store, *id, change).await?;
+    Ok(HttpResponse::Ok().json(MentorView::from(mentor)))
+}

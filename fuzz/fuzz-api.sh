@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Contract fuzzing (`make fuzz-api`): serves the API on a fresh database seeded by
+# `mentorship seed-demo`, then runs schemathesis against the committed openapi/openapi.json as
+# no one, then as the demo student, mentor, manager and admin. SQLite always; PostgreSQL too when
+# FUZZ_POSTGRES_URL names a server (a database there to connect to, e.g.
+# postgres://postgres@127.0.0.1:5432/postgres): a fresh database is created on it and dropped.
+# Exits non-zero when any run has a failure.
+#
+# Settings: FUZZ_SEED (fixed by default, so a run is reproducible), FUZZ_MAX_EXAMPLES (cases per
+# operation and phase), FUZZ_WORKERS, FUZZ_CONTRACT (default openapi/openapi.json), MENTORSHIP_BIN
+# (default $CARGO_TARGET_DIR/debug/mentorship, which `make fuzz-api` builds first), VENV.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SEED="${FUZZ_SEED:-20240611}"
+MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-15}"
+WORKERS="${FUZZ_WORKERS:-2}"
+VENV="${VENV:-.venv}"
+BIN="${MENTORSHIP_BIN:-${CARGO_TARGET_DIR:-target}/debug/mentorship}"
+CONTRACT="${FUZZ_CONTRACT:-openapi/openapi.json}"
+
+say() { echo "fuzz-api: $*"; }
+
+# The fuzzer, pinned (with everything it pulls in) in fuzz/requirements.txt.
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r fuzz/requirements.txt
+say "$("$VENV/bin/schemathesis" --version)"
+
+if [ ! -x "$BIN" ]; then
+  say "no binary at $BIN: build it first (make fuzz-api does), or set MENTORSHIP_BIN"
+  exit 2
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/mentorship-fuzz.XXXXXX")"
+SERVER_PID=""
+PG_ADMIN_URL=""
+PG_DB=""
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+drop_pg_db() {
+  if [ -n "$PG_DB" ]; then
+    psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null || true
+    PG_DB=""
+  fi
+}
+
+cleanup() {
+  stop_server
+  drop_pg_db
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# The access token of a login, read from the JSON answer.
+login() {
+  local base="$1" email="$2" password="$3"
+  curl -sS --fail-with-body -X POST "$base/v1/auth/login" \
+    -H 'content-type: application/json' \
+    -d "{\"email\": \"$email\", \"password\": \"$password\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+RESULTS=()
+FAILED=0
+
+# fuzz_database LABEL DATABASE_URL: one server, every identity.
+fuzz_database() {
+  local label="$1" url="$2"
+  local dir="$WORK/$label"
+  mkdir -p "$dir"
+  # Throttling raised: the fuzzer logs in and sends bad logins far faster than a person would.
+  # Logs quiet: only warnings and errors, kept in a file and shown if something fails.
+  export DATABASE_URL="$url" APP_ENV=development DATA_DIR="$dir/data" \
+    JWT_SECRET="fuzz-secret-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+    LOGIN_ATTEMPTS_PER_ACCOUNT=1000000 LOGIN_ATTEMPTS_PER_CLIENT=1000000 \
+    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn LOG_FORMAT=json HTTP_WORKERS=2
+
+  say "[$label] seeding the demo data"
+  "$BIN" seed-demo >"$dir/seed.txt"
+  local port base
+  port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  BIND_ADDR="127.0.0.1:$port" "$BIN" serve >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  local ready=""
+  for _ in $(seq 1 100); do
+    if curl -sf "$base/ready" >/dev/null 2>&1; then ready=yes; break; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if [ -z "$ready" ]; then
+    say "[$label] the server did not become ready:"
+    cat "$dir/server.log"
+    return 1
+  fi
+
+  # Every identity logs in before any fuzzing: the admin's run may edit the others' accounts.
+  # seed-demo prints `<created|exists> <role> <email> password: <password>` per account.
+  local identities=(anonymous) tokens=("")
+  local role email password
+  while read -r _ role email _ password; do
+    identities+=("$role")
+    tokens+=("$(login "$base" "$email" "$password")")
+  done < <(grep ' password: ' "$dir/seed.txt" | tac)
+
+  local i
+  for i in "${!identities[@]}"; do
+    local who="${identities[$i]}" auth=()
+    if [ -n "${tokens[$i]}" ]; then auth=(-H "Authorization: Bearer ${tokens[$i]}"); fi
+    say "[$label] schemathesis as $who"
+    local status=0
+    "$VENV/bin/schemathesis" --config-file fuzz/schemathesis.toml run "$CONTRACT" \
+      --url "$base" "${auth[@]}" \
+      --seed "$SEED" --max-examples "$MAX_EXAMPLES" --workers "$WORKERS" \
+      --checks all \
+      --report junit --report-junit-path "$dir/junit-$who.xml" \
+      --no-color >"$dir/schemathesis-$who.txt" 2>&1 || status=$?
+    # Warnings (operations that only ever answered 401/403 or 404, for instance) do not fail a
+    # run, but say where the fuzzing did not reach.
+    local warnings
+    warnings="$(sed -n '/=== WARNINGS ===/,/^=\+ .* in [0-9.]\+s =\+$/p' "$dir/schemathesis-$who.txt")"
+    if [ -z "$warnings" ]; then warnings="$(tail -n 1 "$dir/schemathesis-$who.txt")"; fi
+    echo "$warnings" | sed "s/^/  /"
+    if [ "$status" -ne 0 ]; then
+      FAILED=1
+      RESULTS+=("$label $who: FAILED (exit $status)")
+      say "[$label] schemathesis as $who failed; its report:"
+      cat "$dir/schemathesis-$who.txt"
+    else
+      RESULTS+=("$label $who: passed")
+    fi
+  done
+  stop_server
+  # Requests the HTTP parser refuses (a NUL byte in a header) are logged by actix as errors; the
+  # fuzzer sends them on purpose. Any other error line is worth a look.
+  local errors
+  errors="$(grep '"level":"ERROR"' "$dir/server.log" | grep -v 'request parse error' || true)"
+  if [ -n "$errors" ]; then
+    say "[$label] the server logged errors:"
+    echo "$errors" | head -n 20
+  fi
+}
+
+fuzz_database sqlite "sqlite://$WORK/sqlite/mentorship.db"
+
+if [ -n "${FUZZ_POSTGRES_URL:-}" ]; then
+  PG_ADMIN_URL="$FUZZ_POSTGRES_URL"
+  PG_DB="mentorship_fuzz_$$_$(date +%s)"
+  psql "$PG_ADMIN_URL" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+  fuzz_database postgres "${PG_ADMIN_URL%/*}/$PG_DB"
+  drop_pg_db
+else
+  say "PostgreSQL skipped: set FUZZ_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)"
+fi
+
+say "summary (seed $SEED, at most $MAX_EXAMPLES cases per operation and phase):"
+for line in "${RESULTS[@]}"; do echo "  $line"; done
+exit "$FAILED"
