@@ -2,7 +2,7 @@
 # `make bench`: builds in release mode, starts the API and its ceilings pinned to one core, seeds
 # data over HTTP, loads them with wrk pinned to another core, and writes bench/results/latest.json.
 # BENCHMARKS.md explains the method. Settings (environment):
-#   BENCH_SECONDS=5  BENCH_ROUNDS=2  BENCH_CONNECTIONS=32  BENCH_LOGIN_CONNECTIONS=4
+#   BENCH_SECONDS=4  BENCH_ROUNDS=3  BENCH_CONNECTIONS=32  BENCH_LOGIN_CONNECTIONS=4
 #   BENCH_FLOOD_CONNECTIONS=16  BENCH_PACED_CONNECTIONS=4  BENCH_PACED_DELAY_MS=5
 #   BENCH_SERVER_CORE=0  BENCH_LOAD_CORE=1  BENCH_API_PORT=18181  BENCH_CEILING_PORT=18182
 #   BENCH_KEEP=1 keeps the scratch folder (database, logs, raw results); CARGO, CARGO_TARGET_DIR.
@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 CARGO=${CARGO:-cargo}
-SECS=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-2}
+SECS=${BENCH_SECONDS:-4}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 LOGIN_CONNECTIONS=${BENCH_LOGIN_CONNECTIONS:-4}
 FLOOD_CONNECTIONS=${BENCH_FLOOD_CONNECTIONS:-16}
@@ -182,7 +182,7 @@ BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$API/v1/paths/$PATH_ID" "
 BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$CEILING/v1/paths/$PATH_ID"
 
 for ROUND in $(seq 1 "$ROUNDS"); do
-  say "round $ROUND of $ROUNDS (about $((11 * SECS + 3)) s)"
+  say "round $ROUND of $ROUNDS (about $((12 * SECS + 5)) s)"
   wrk_run health "$API_PID" "$CONNECTIONS" "$SECS" "$API/health"
   wrk_run health_bare "$CEILING_PID" "$CONNECTIONS" "$SECS" "$CEILING/health"
   wrk_run path_get "$API_PID" "$CONNECTIONS" "$SECS" "$API/v1/paths/$PATH_ID" "${AUTH[@]}"
