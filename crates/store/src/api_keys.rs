@@ -125,8 +125,9 @@ pub async fn list(
     owner: Option<Uuid>,
     page: PageRequest,
 ) -> Result<Page<ApiKey>, StoreError> {
-    const ALL: &str = select_keys!("WHERE id > $1 ORDER BY id LIMIT $2");
-    const OWN: &str = select_keys!("WHERE owner_id = $3 AND id > $1 ORDER BY id LIMIT $2");
+    const ALL: &str = select_keys!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
+    const OWN: &str =
+        select_keys!("WHERE owner_id = $3 AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
     let rows: Vec<ApiKeyRow> = read!(store, |pool| {
         let query = sqlx::query_as(if owner.is_some() { OWN } else { ALL })
             .bind(page.after_or(Uuid::nil()))

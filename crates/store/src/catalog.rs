@@ -211,7 +211,7 @@ pub async fn list_paths(
     field: Option<&str>,
     page: PageRequest,
 ) -> Result<Page<Path>, StoreError> {
-    // `LIMIT CAST($2 AS BIGINT)`, not `LIMIT $2`: the bundled SQLite (3.51) reads a bare
+    // `LIMIT CAST($2 AS BIGINT)`, not `LIMIT CAST($2 AS BIGINT)`: the bundled SQLite (3.51) reads a bare
     // `LIMIT ?` at prepare time, so every new binding expires the cached statement and each list
     // re-prepares its SQL (BENCHMARKS.md). A cast is read at run time; PostgreSQL does the same.
     const ALL: &str = select_paths!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
@@ -381,8 +381,9 @@ pub async fn list_projects(
     path_id: Uuid,
     page: PageRequest<i64>,
 ) -> Result<Page<Project, i64>, StoreError> {
-    const SQL: &str =
-        select_projects!("WHERE path_id = $1 AND position > $2 ORDER BY position LIMIT $3");
+    const SQL: &str = select_projects!(
+        "WHERE path_id = $1 AND position > $2 ORDER BY position LIMIT CAST($3 AS BIGINT)"
+    );
     get_path(store, path_id).await?;
     let rows: Vec<ProjectRow> = read!(store, |pool| {
         sqlx::query_as(SQL)

@@ -348,7 +348,7 @@ pub async fn list(
     // Statuses travel as one space-separated text so one query text serves every filter.
     const SQL: &str = select_mentors!(
         "WHERE m.user_id > $1 AND ($3 = '' OR (' ' || $3 || ' ') LIKE ('% ' || m.status || ' %')) \
-         AND ($4 = 0 OR m.path_id = $5) ORDER BY m.user_id LIMIT $2"
+         AND ($4 = 0 OR m.path_id = $5) ORDER BY m.user_id LIMIT CAST($2 AS BIGINT)"
     );
     let statuses = match &filter.statuses {
         Some(list) => list

@@ -122,7 +122,7 @@ pub async fn list_for(
     const SQL: &str = "SELECT id, user_id, kind, subject, body, created_at, read_at \
                        FROM notifications \
                        WHERE user_id = $1 AND id < $2 AND (read_at IS NULL OR NOT $3) \
-                       ORDER BY id DESC LIMIT $4";
+                       ORDER BY id DESC LIMIT CAST($4 AS BIGINT)";
     let rows: Vec<Notification> = read!(store, |pool| sqlx::query_as(SQL)
         .bind(user_id)
         .bind(page.after_or(Uuid::max()))
@@ -175,7 +175,7 @@ macro_rules! claim_sql {
         concat!(
             "UPDATE email_outbox SET claimed_until = $2 WHERE id IN (SELECT id FROM email_outbox WHERE ",
             due!(),
-            " ORDER BY next_attempt_at LIMIT $3",
+            " ORDER BY next_attempt_at LIMIT CAST($3 AS BIGINT)",
             $lock,
             ") RETURNING ",
             outbox_columns!()

@@ -1,4 +1,9 @@
 //! Keyset pagination: a page starts after the last key of the previous one, never at an OFFSET.
+//!
+//! Every page query ends in `LIMIT CAST($n AS BIGINT)`, never a bare `LIMIT $n`: the bundled
+//! SQLite reads a bare `LIMIT ?` when it prepares the statement, so each new limit value expires
+//! the cached statement and the query is prepared again on every call (13% of the CPU of a list,
+//! BENCHMARKS.md). A cast is read at run time; PostgreSQL accepts the same text.
 
 /// Which page to read: at most `limit` items whose key is greater than `after`.
 /// The key is the id (UUIDv7, so creation order) or another unique, ordered column.

@@ -164,8 +164,9 @@ pub async fn list(
     role: Option<Role>,
     page: PageRequest,
 ) -> Result<Page<User>, StoreError> {
-    const ALL: &str = select_users!("WHERE id > $1 ORDER BY id LIMIT $2");
-    const BY_ROLE: &str = select_users!("WHERE role = $3 AND id > $1 ORDER BY id LIMIT $2");
+    const ALL: &str = select_users!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
+    const BY_ROLE: &str =
+        select_users!("WHERE role = $3 AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
     let rows: Vec<UserRow> = read!(store, |pool| {
         let query = match role {
             None => sqlx::query_as(ALL),
