@@ -124,17 +124,22 @@ async fn activate(
     (token, id)
 }
 
-async fn a_stranger_becomes_an_active_mentor(app: TestApp, relay: SmtpRelay) {
-    let admin = app.admin().await;
-    let (manager, manager_id) = app.person(&admin, "manager", "mia@example.com").await;
+/// A path for applicants to apply to, made by `admin`; returns its id.
+async fn web_path(app: &TestApp, admin: &str) -> String {
     let path = app
         .post(
             "/v1/paths",
-            &admin,
+            admin,
             json!({"title": "Web", "field": "web", "complexity": 2}),
         )
         .await;
-    let path_id = path.ok(201)["id"].as_str().unwrap().to_owned();
+    path.ok(201)["id"].as_str().unwrap().to_owned()
+}
+
+async fn a_stranger_becomes_an_active_mentor(app: TestApp, relay: SmtpRelay) {
+    let admin = app.admin().await;
+    let (manager, manager_id) = app.person(&admin, "manager", "mia@example.com").await;
+    let path_id = web_path(&app, &admin).await;
 
     // Apply, with no account.
     let applied = app
@@ -575,14 +580,7 @@ async fn profiles_and_status_changes(app: TestApp) {
     let admin = app.admin().await;
     let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
     let (student, _) = app.person(&admin, "student", "stu@example.com").await;
-    let path = app
-        .post(
-            "/v1/paths",
-            &admin,
-            json!({"title": "Web", "field": "web", "complexity": 2}),
-        )
-        .await;
-    let path_id = path.ok(201)["id"].as_str().unwrap().to_owned();
+    let path_id = web_path(&app, &admin).await;
     let (mentor, id) = activate(&app, &manager, "ada@example.com", &path_id, None).await;
     let (other, other_id) = activate(&app, &manager, "bo@example.com", &path_id, None).await;
     let url = format!("/v1/mentors/{id}");
