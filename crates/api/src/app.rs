@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, http::header, web};
 use mentorship_domain::people::{Role, normalize_email};
 use mentorship_store::{Store, StoreOptions, users};
-use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
@@ -20,9 +20,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, path_config, query_config};
 use crate::files::FileStore;
-use crate::middleware::{
-    Metrics, RequestSpan, no_route, problem_for_every_error, request_id_and_metrics,
-};
+use crate::middleware::{Envelope, Metrics, no_route};
 use crate::openapi::{ApiDoc, add_shared_responses, methods_by_path};
 use crate::outbox::OutboxWorker;
 use crate::passwords::Passwords;
@@ -46,58 +44,60 @@ pub struct AppState {
     pub files: FileStore,
     /// The program's policies (RULES.md *(policy)* values); defaults until admins can edit them.
     pub policies: Policies,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// The methods of each path of the contract, for 405 answers.
     pub methods_by_path: HashMap<String, Vec<String>>,
 }
 
-/// Registers every route of the contract.
-fn routes(cfg: &mut ServiceConfig) {
+/// Registers the operations endpoints (`/health`, `/ready`, `/metrics`): for load balancers and
+/// monitoring, so without the browser-facing layers of `/v1`.
+fn ops_routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::health)
         .service(ops::ready)
-        .service(ops::metrics)
-        .service(
-            scope("/v1")
-                .service(auth::login)
-                .service(auth::refresh)
-                .service(auth::logout)
-                .service(auth::me)
-                .service(notifications::list_notifications)
-                .service(notifications::mark_notification_read)
-                .service(user_routes::create_user)
-                .service(user_routes::list_users)
-                .service(user_routes::get_user)
-                .service(user_routes::update_user)
-                .service(api_keys::create_api_key)
-                .service(api_keys::list_api_keys)
-                .service(api_keys::delete_api_key)
-                .service(catalog::create_path)
-                .service(catalog::list_paths)
-                .service(catalog::get_path)
-                .service(catalog::update_path)
-                .service(catalog::create_project)
-                .service(catalog::list_projects)
-                .service(catalog::get_project)
-                .service(catalog::update_project)
-                .service(applications::apply)
-                .service(applications::list_applications)
-                .service(applications::get_application)
-                .service(applications::accept)
-                .service(applications::reject)
-                .service(mentors::list_mentors)
-                .service(mentors::get_mentor)
-                .service(mentors::update_mentor)
-                .service(mentors::suspend)
-                .service(mentors::reinstate)
-                .service(mentors::offboard)
-                .service(mentors::get_contract)
-                .service(mentors::sign_contract)
-                .service(documents::list_documents)
-                .service(documents::upload_document)
-                .service(documents::download_document)
-                .service(documents::verify_document)
-                .service(documents::reject_document),
-        );
+        .service(ops::metrics);
+}
+
+/// Registers every route under `/v1`.
+fn v1_routes(cfg: &mut ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(notifications::list_notifications)
+        .service(notifications::mark_notification_read)
+        .service(user_routes::create_user)
+        .service(user_routes::list_users)
+        .service(user_routes::get_user)
+        .service(user_routes::update_user)
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::delete_api_key)
+        .service(catalog::create_path)
+        .service(catalog::list_paths)
+        .service(catalog::get_path)
+        .service(catalog::update_path)
+        .service(catalog::create_project)
+        .service(catalog::list_projects)
+        .service(catalog::get_project)
+        .service(catalog::update_project)
+        .service(applications::apply)
+        .service(applications::list_applications)
+        .service(applications::get_application)
+        .service(applications::accept)
+        .service(applications::reject)
+        .service(mentors::list_mentors)
+        .service(mentors::get_mentor)
+        .service(mentors::update_mentor)
+        .service(mentors::suspend)
+        .service(mentors::reinstate)
+        .service(mentors::offboard)
+        .service(mentors::get_contract)
+        .service(mentors::sign_contract)
+        .service(documents::list_documents)
+        .service(documents::upload_document)
+        .service(documents::download_document)
+        .service(documents::verify_document)
+        .service(documents::reject_document);
 }
 
 /// The contract, generated from the handlers.
@@ -105,7 +105,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(routes)
+        .configure(ops_routes)
+        .service(scope("/v1").configure(v1_routes))
         .split_for_parts();
     add_shared_responses(&mut doc);
     doc
@@ -140,7 +141,7 @@ impl AppState {
                 &file_key(config).map_err(ApiError::Internal)?,
             )?,
             policies: Policies::default(),
-            metrics: Metrics::default(),
+            metrics: Arc::default(),
             methods_by_path: methods_by_path(&openapi()),
         })
     }
@@ -183,11 +184,20 @@ impl Application {
         let doc = openapi();
         let origins = config.cors_allowed_origins.clone();
         let max_body = config.max_body_bytes;
+        let metrics = Arc::clone(&state.metrics);
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
-                .configure(routes)
+                .configure(ops_routes)
+                // Compression and CORS serve the API's clients (browsers, mobile networks),
+                // not load balancers and monitoring, so they wrap `/v1` only.
+                .service(
+                    scope("/v1")
+                        .configure(v1_routes)
+                        .wrap(Compress::default())
+                        .wrap(cors(&origins)),
+                )
                 .split_for_parts();
             app.app_data(state.clone())
                 .app_data(BodyLimit(max_body))
@@ -196,11 +206,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
-                .wrap(from_fn(problem_for_every_error))
-                .wrap(Compress::default())
-                .wrap(cors(&origins))
-                .wrap(TracingLogger::<RequestSpan>::new())
-                .wrap(from_fn(request_id_and_metrics))
+                .wrap(Envelope::new(Arc::clone(&metrics)))
         })
         .workers(config.http_workers)
         .listen(listener)?

@@ -1,13 +1,13 @@
 //! Who is calling: access tokens (JWT, HS256), refresh tokens and API keys (opaque, stored
 //! hashed), and the `Principal` extractor that every protected handler takes.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use futures_util::future::{Either, LocalBoxFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mentorship_domain::people::{Role, Scope};
 use rand::RngCore;
@@ -160,7 +160,7 @@ impl Principal {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -174,7 +174,7 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(token.trim().to_owned())
+            Ok(token.trim())
         }
         _ => Err(ApiError::Unauthenticated(
             "the Authorization header must be `Bearer <token>`",
@@ -182,24 +182,24 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Principal, ApiError> {
-    if token.starts_with(API_KEY_PREFIX) {
-        let found = mentorship_store::api_keys::authenticate(
-            &state.store,
-            &secret_hash(&token),
-            Utc::now(),
-        )
-        .await?;
-        let (key, role) = found.ok_or(ApiError::Unauthenticated(
-            "the API key is unknown, expired or revoked",
-        ))?;
-        return Ok(Principal {
-            user_id: key.owner_id,
-            role,
-            scopes: Some(key.scopes),
-        });
-    }
-    let claims = state.tokens.verify(&token)?;
+/// The holder of an API key, looked up in the store.
+async fn key_holder(state: web::Data<AppState>, key: String) -> Result<Principal, ApiError> {
+    let found =
+        mentorship_store::api_keys::authenticate(&state.store, &secret_hash(&key), Utc::now())
+            .await?;
+    let (key, role) = found.ok_or(ApiError::Unauthenticated(
+        "the API key is unknown, expired or revoked",
+    ))?;
+    Ok(Principal {
+        user_id: key.owner_id,
+        role,
+        scopes: Some(key.scopes),
+    })
+}
+
+/// The holder of an access token: checked in place, nothing to wait for.
+fn token_holder(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let claims = state.tokens.verify(token)?;
     Ok(Principal {
         user_id: claims.sub,
         role: claims.role,
@@ -209,15 +209,25 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Princ
 
 impl FromRequest for Principal {
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    /// Ready at once for an access token (most requests); boxed only for an API key, which
+    /// needs the store.
+    type Future = Either<
+        Ready<Result<Self, Self::Error>>,
+        LocalBoxFuture<'static, Result<Self, Self::Error>>,
+    >;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            Ok(authenticate(state, token?).await?)
-        })
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            let missing = ApiError::Internal("application state missing".into());
+            return Either::Left(ready(Err(missing.into())));
+        };
+        match bearer(req) {
+            Ok(key) if key.starts_with(API_KEY_PREFIX) => {
+                let (state, key) = (state.clone(), key.to_owned());
+                Either::Right(Box::pin(async move { Ok(key_holder(state, key).await?) }))
+            }
+            Ok(token) => Either::Left(ready(token_holder(state, token).map_err(Into::into))),
+            Err(e) => Either::Left(ready(Err(e.into()))),
+        }
     }
 }

@@ -1,91 +1,166 @@
-//! What wraps every request: its id, its metrics, and a problem body for every error, even the
-//! ones actix answers by itself.
+//! What wraps every request, in one layer: its id, its log span, its metrics, and a problem body
+//! for every error, even the ones actix answers by itself. One layer rather than one per concern,
+//! because each layer costs a boxed future and a pass over the response on every request,
+//! `/health` included (BENCHMARKS.md measures it against a bare handler).
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use rand::RngCore;
+use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::error::{PROBLEM_JSON, Problem};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The id of a request: the client's `x-request-id` if it is sane, otherwise a new one.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-fn request_id_of(req: &ServiceRequest) -> String {
-    req.headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+/// The client's `x-request-id` if it is sane (1 to 128 visible ASCII characters), otherwise a
+/// new UUIDv7, so ids sort by time in the logs.
+fn request_id_of(req: &ServiceRequest) -> HeaderValue {
+    let sent = req.headers().get(REQUEST_ID).filter(|v| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(u8::is_ascii_graphic)
+    });
+    match sent {
+        Some(value) => value.clone(),
+        None => new_request_id(),
+    }
 }
 
-/// Accepts or makes the request id, echoes it, and records the request's metrics.
-pub async fn request_id_and_metrics(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = request_id_of(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let method = req.method().clone();
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.clone().into_inner());
-    let started = Instant::now();
-    let mut response = next.call(req).await?;
-    let elapsed = started.elapsed();
-    if let Some(state) = metrics {
-        state
-            .metrics
-            .record(&method, &route, response.status(), elapsed.as_secs_f64());
-    }
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        route = %route,
-        status = response.status().as_u16(),
-        micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        "answered"
-    );
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    Ok(response)
+/// A UUIDv7 from the thread's random generator: `Uuid::now_v7` would ask the kernel for its
+/// random bits on every request.
+fn new_request_id() -> HeaderValue {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut random = [0u8; 10];
+    rand::rng().fill_bytes(&mut random);
+    let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = id.hyphenated().encode_lower(&mut text);
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
-/// Turns any error response without a problem body (405, 413, actix's own 400s) into one, so a
-/// client handles one error shape, whatever produced it.
-pub async fn problem_for_every_error(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let response = next.call(req).await?;
+/// The layer: `App::wrap(Envelope::new(metrics))`, outermost, so it sees every answer last.
+pub struct Envelope {
+    metrics: Arc<Metrics>,
+}
+
+impl Envelope {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Envelope { metrics }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Envelope
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Transform = EnvelopeService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(EnvelopeService {
+            service,
+            metrics: Arc::clone(&self.metrics),
+        }))
+    }
+}
+
+pub struct EnvelopeService<S> {
+    service: S,
+    metrics: Arc<Metrics>,
+}
+
+type Answer = Result<ServiceResponse<BoxBody>, actix_web::Error>;
+
+impl<S, B> Service<ServiceRequest> for EnvelopeService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Answer>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let id = request_id_of(&req);
+        let method = req.method().clone();
+        // The route is known only once routing is done; it is recorded on the span then.
+        let span = tracing::info_span!(
+            "request",
+            request_id = id.to_str().unwrap_or_default(),
+            method = %method,
+            target = %req.uri(),
+            route = tracing::field::Empty,
+        );
+        let answer = self.service.call(req).instrument(span.clone());
+        let metrics = Arc::clone(&self.metrics);
+        Box::pin(async move {
+            let response = answer.await?;
+            // After routing, actix knows which resource answered: no second match.
+            let route = response.request().match_pattern();
+            let route = route.as_deref().unwrap_or("unmatched");
+            let status = response.status();
+            let elapsed = started.elapsed();
+            metrics.record(&method, route, status, elapsed);
+            span.record("route", route);
+            span.in_scope(|| {
+                tracing::info!(
+                    status = status.as_u16(),
+                    micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                    "answered"
+                );
+            });
+            let mut response = with_problem_body(response);
+            response.headers_mut().insert(REQUEST_ID, id);
+            Ok(response)
+        })
+    }
+}
+
+/// Gives an error answer without a problem body (405, 413, actix's own 400s) one, so a client
+/// handles one error shape, whatever produced it. Headers other than the body's own (CORS,
+/// `Allow`, `Retry-After`, `WWW-Authenticate`) are kept.
+fn with_problem_body<B: MessageBody + 'static>(response: ServiceResponse<B>) -> ServiceResponse {
     let status = response.status();
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if status.as_u16() < 400 || is_problem {
-        return Ok(response.map_into_boxed_body());
+        return response.map_into_boxed_body();
     }
     let (request, old) = response.into_parts();
     let mut new = Problem::for_status(status).response();
-    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
-        if let Some(value) = old.headers().get(&name) {
-            new.headers_mut().insert(name, value.clone());
+    let body_headers = [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::CACHE_CONTROL,
+    ];
+    for (name, value) in old.headers() {
+        if !body_headers.contains(name) {
+            new.headers_mut().append(name.clone(), value.clone());
         }
     }
-    Ok(ServiceResponse::new(request, new))
+    ServiceResponse::new(request, new)
 }
 
 /// Answers a request no route took: 405 with `Allow` when the path exists with other methods,
@@ -123,118 +198,187 @@ pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 }
 
 /// Request counts and latencies by method, route and status, in Prometheus' text format.
+///
+/// A series is created once, under the write lock; every later request for it takes the read
+/// lock and adds with atomics, so recording allocates nothing and workers do not queue.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// By route (looked up by `&str`), then a handful of (method, status) series each.
+    routes: RwLock<HashMap<String, Vec<Series>>>,
 }
 
-/// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+/// Upper bounds of the latency histogram, in microseconds (rendered in seconds).
+const BUCKETS_MICROS: [u64; 10] = [
+    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
+];
 
-#[derive(Default, Clone)]
 struct Series {
-    count: u64,
-    sum: f64,
-    buckets: [u64; BUCKETS.len()],
+    method: Method,
+    status: u16,
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+    /// Cumulative, as Prometheus expects: each counts the requests at or under its bound.
+    buckets: [AtomicU64; BUCKETS_MICROS.len()],
+}
+
+impl Series {
+    fn new(method: Method, status: u16) -> Self {
+        Series {
+            method,
+            status,
+            count: AtomicU64::new(0),
+            sum_micros: AtomicU64::new(0),
+            buckets: Default::default(),
+        }
+    }
+
+    fn is(&self, method: &Method, status: u16) -> bool {
+        self.status == status && self.method == method
+    }
+
+    fn add(&self, micros: u64) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        for (bound, n) in BUCKETS_MICROS.iter().zip(&self.buckets) {
+            if micros <= *bound {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 impl Metrics {
-    fn record(&self, method: &Method, route: &str, status: StatusCode, seconds: f64) {
-        let mut series = self
-            .series
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let s = series
-            .entry((method.to_string(), route.to_owned(), status.as_u16()))
-            .or_default();
-        s.count += 1;
-        s.sum += seconds;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                s.buckets[i] += 1;
+    fn record(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let status = status.as_u16();
+        {
+            let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+            let known = routes
+                .get(route)
+                .and_then(|all| all.iter().find(|s| s.is(method, status)));
+            if let Some(series) = known {
+                series.add(micros);
+                return;
+            }
+        }
+        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        let all = routes.entry(route.to_owned()).or_default();
+        // Another worker may have added it between the two locks.
+        match all.iter().find(|s| s.is(method, status)) {
+            Some(series) => series.add(micros),
+            None => {
+                let series = Series::new(method.clone(), status);
+                series.add(micros);
+                all.push(series);
             }
         }
     }
 
-    /// The Prometheus exposition text.
+    /// The Prometheus exposition text, series sorted by method, route and status.
     pub fn render(&self) -> String {
         use std::fmt::Write;
-        let series = self
-            .series
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+        let mut series: Vec<(&str, &Series)> = routes
+            .iter()
+            .flat_map(|(route, all)| all.iter().map(move |s| (route.as_str(), s)))
+            .collect();
+        series.sort_by(|(ra, a), (rb, b)| {
+            (a.method.as_str(), *ra, a.status).cmp(&(b.method.as_str(), *rb, b.status))
+        });
+        let labels = |route: &str, s: &Series| {
+            format!(
+                "method=\"{}\",route=\"{route}\",status=\"{}\"",
+                s.method, s.status
+            )
+        };
         let mut out = String::from(
             "# HELP http_requests_total Requests answered, by method, route and status.\n\
              # TYPE http_requests_total counter\n",
         );
-        for ((method, route, status), s) in &series {
-            let _ = writeln!(
-                out,
-                "http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                s.count
-            );
+        for (route, s) in &series {
+            let count = s.count.load(Ordering::Relaxed);
+            let _ = writeln!(out, "http_requests_total{{{}}} {count}", labels(route, s));
         }
         out.push_str(
             "# HELP http_request_duration_seconds Time to answer, by method, route and status.\n\
              # TYPE http_request_duration_seconds histogram\n",
         );
-        for ((method, route, status), s) in &series {
-            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
-            for (bound, n) in BUCKETS.iter().zip(s.buckets) {
+        for (route, s) in &series {
+            let labels = labels(route, s);
+            for (bound, n) in BUCKETS_MICROS.iter().zip(&s.buckets) {
                 let _ = writeln!(
                     out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+                    "http_request_duration_seconds_bucket{{{labels},le=\"{}\"}} {}",
+                    seconds(*bound),
+                    n.load(Ordering::Relaxed)
                 );
             }
+            let count = s.count.load(Ordering::Relaxed);
+            let sum = seconds(s.sum_micros.load(Ordering::Relaxed));
             let _ = writeln!(
                 out,
-                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
+                "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
             );
+            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {sum}");
             let _ = writeln!(
                 out,
-                "http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
+                "http_request_duration_seconds_count{{{labels}}} {count}"
             );
         }
         out
     }
 }
 
-/// The root span of each request, carrying the request id this API echoes (the client's, when
-/// it sent one) rather than one of tracing-actix-web's own, so logs and responses agree.
-pub struct RequestSpan;
+/// Microseconds as the seconds Prometheus expects (exact below 2^53 µs, 285 years).
+fn seconds(micros: u64) -> f64 {
+    micros as f64 / 1e6
+}
 
-impl tracing_actix_web::RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
-        let id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        tracing::info_span!(
-            "request",
-            request_id = %id,
-            http.method = %request.method(),
-            http.route = %request.match_pattern().unwrap_or_default(),
-            http.target = %request.uri(),
-            http.status_code = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            exception.message = tracing::field::Empty,
-            exception.details = tracing::field::Empty,
-        )
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_count_by_method_route_and_status_with_cumulative_buckets() {
+        let metrics = Metrics::default();
+        let route = "/v1/paths/{id}";
+        metrics.record(
+            &Method::GET,
+            route,
+            StatusCode::OK,
+            Duration::from_micros(800),
+        );
+        metrics.record(
+            &Method::GET,
+            route,
+            StatusCode::OK,
+            Duration::from_millis(30),
+        );
+        metrics.record(
+            &Method::GET,
+            route,
+            StatusCode::NOT_FOUND,
+            Duration::from_millis(2),
+        );
+        let text = metrics.render();
+        let ok = r#"method="GET",route="/v1/paths/{id}",status="200""#;
+        for line in [
+            format!("http_requests_total{{{ok}}} 2"),
+            format!("http_request_duration_seconds_bucket{{{ok},le=\"0.001\"}} 1"),
+            format!("http_request_duration_seconds_bucket{{{ok},le=\"0.025\"}} 1"),
+            format!("http_request_duration_seconds_bucket{{{ok},le=\"0.05\"}} 2"),
+            format!("http_request_duration_seconds_bucket{{{ok},le=\"+Inf\"}} 2"),
+            format!("http_request_duration_seconds_sum{{{ok}}} 0.0308"),
+            r#"http_requests_total{method="GET",route="/v1/paths/{id}",status="404"} 1"#.into(),
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+        }
     }
 
-    fn on_request_end<B: MessageBody>(
-        span: tracing::Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    #[test]
+    fn made_request_ids_are_uuid_v7() {
+        let id = new_request_id();
+        let id = uuid::Uuid::parse_str(id.to_str().unwrap()).unwrap();
+        assert_eq!(id.get_version_num(), 7);
     }
 }

@@ -1,12 +1,15 @@
-//! Password hashing with argon2id, off the async threads and bounded in how many run at once,
-//! so a login flood queues for the hashing pool instead of starving every other request.
+//! Password hashing with argon2id on a pool of its own threads: off the async threads, bounded
+//! in how many run at once (a login flood queues for the pool), and at the lowest scheduling
+//! priority, so hashing takes the CPU only when requests are not asking for it and a flood of
+//! logins does not make other requests wait.
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 
@@ -23,24 +26,37 @@ fn new_salt() -> Result<SaltString, ApiError> {
     SaltString::encode_b64(&bytes).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// The bounded hashing pool.
+/// Work for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The bounded hashing pool. Its threads end when the last clone is dropped.
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     /// A real hash of nothing, verified when the email is unknown so that a login for an
     /// unknown account takes as long as one for a known account.
     decoy: Arc<String>,
 }
 
 impl Passwords {
-    pub fn new(concurrency: usize) -> Result<Self, ApiError> {
+    /// Starts `threads` hashing threads (at least one).
+    pub fn new(threads: usize) -> Result<Self, ApiError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name("password-hash".into())
+                .spawn(move || hash_thread(&queue))
+                .map_err(|e| ApiError::Internal(format!("hashing thread: {e}")))?;
+        }
         let salt = new_salt()?;
         let decoy = argon2()?
             .hash_password(b"decoy password", &salt)
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .to_string();
         Ok(Passwords {
-            permits: Arc::new(Semaphore::new(concurrency)),
+            jobs,
             decoy: Arc::new(decoy),
         })
     }
@@ -49,14 +65,19 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (answer, answered) = oneshot::channel();
+        let job = move || {
+            // The caller is gone (its client hung up): the hash would be for nobody.
+            if !answer.is_closed() {
+                let _ = answer.send(work());
+            }
+        };
+        self.jobs
+            .send(Box::new(job))
+            .map_err(|_| ApiError::Internal("the hashing pool has stopped".into()))?;
+        answered
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|_| ApiError::Internal("a password hash failed".into()))
     }
 
     /// The PHC string of a new password.
@@ -88,5 +109,66 @@ impl Passwords {
             })
             .await??;
         Ok(known && matches)
+    }
+}
+
+/// A hashing thread: lowers its own priority, then runs jobs until the pool is dropped.
+fn hash_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    loop {
+        // The lock is held only while waiting for a job, not while hashing.
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = job else { return };
+        // A panicking hash fails its own request (its answer is dropped), not the thread.
+        let _ = catch_unwind(AssertUnwindSafe(job));
+    }
+}
+
+/// Nice 19, the lowest priority of ordinary threads: the scheduler runs a request's thread as
+/// soon as it wakes, and hashing gets whatever CPU is left, which under a login flood with little
+/// else to do is all of it. On Linux the nice value belongs to the thread, not the process.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), 19) {
+        tracing::warn!(error = %e, "could not lower the priority of a hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn hashes_verify_on_the_pool() {
+        let passwords = Passwords::new(2).unwrap();
+        let hash = passwords.hash("a long password".into()).await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let right = passwords.verify("a long password".into(), Some(hash.clone()));
+        assert!(right.await.unwrap());
+        let wrong = passwords.verify("another password".into(), Some(hash));
+        assert!(!wrong.await.unwrap());
+        assert!(
+            !passwords
+                .verify("a long password".into(), None)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[actix_web::test]
+    async fn hashing_runs_at_the_lowest_priority_and_requests_do_not() {
+        let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let before = nice();
+        let passwords = Passwords::new(1).unwrap();
+        assert_eq!(passwords.run(nice).await.unwrap(), 19);
+        assert_eq!(nice(), before, "the caller's thread keeps its priority");
     }
 }

@@ -154,7 +154,10 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Store, Stor
         // Money is at stake: a committed write survives a power cut.
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(options.acquire_timeout);
+        .busy_timeout(options.acquire_timeout)
+        // The largest page (200 rows, plus one to know whether another follows) fits, so the
+        // connection's thread never waits for the request to take rows before it can finish.
+        .row_buffer_size(256);
     if let Some(folder) = Path::new(base.get_filename()).parent()
         && !folder.as_os_str().is_empty()
     {

@@ -37,11 +37,58 @@ async fn request_ids_are_echoed_or_made(app: TestApp) {
         .await;
     assert_eq!(given.header("x-request-id").as_deref(), Some("trace-me-42"));
     let made = app.raw("GET", "/health", &[], vec![]).await;
-    assert!(made.header("x-request-id").is_some_and(|id| id.len() >= 16));
+    let made = made.header("x-request-id").expect("a made request id");
+    let made = uuid::Uuid::parse_str(&made).expect("a made request id is a UUID");
+    assert_eq!(made.get_version_num(), 7, "made ids sort by time: {made}");
+    let oversized = "x".repeat(129);
+    let replaced = app
+        .raw(
+            "GET",
+            "/health",
+            &[("x-request-id", oversized.as_str())],
+            vec![],
+        )
+        .await;
+    assert_ne!(replaced.header("x-request-id"), Some(oversized));
     let error = app
         .raw("GET", "/nowhere", &[("x-request-id", "err-1")], vec![])
         .await;
     assert_eq!(error.header("x-request-id").as_deref(), Some("err-1"));
 }
 
-on_both_databases!(operations_endpoints_answer, request_ids_are_echoed_or_made);
+/// Browsers get CORS and compression on `/v1`, errors included; probes get neither.
+async fn cors_and_compression_serve_v1(app: TestApp) {
+    let origin = ("origin", "http://localhost:3000");
+    let gzip = ("accept-encoding", "gzip");
+    let preflight = app
+        .raw(
+            "OPTIONS",
+            "/v1/paths",
+            &[origin, ("access-control-request-method", "GET")],
+            vec![],
+        )
+        .await;
+    assert_eq!(preflight.status, 200, "{:?}", preflight.headers);
+    let allowed = |reply: &mentorship_tests::Reply| reply.header("access-control-allow-origin");
+    assert_eq!(allowed(&preflight).as_deref(), Some(origin.1));
+    let admin = app.admin().await;
+    let listed = app
+        .call("GET", "/v1/paths", Some(&admin), None, &[origin, gzip])
+        .await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(allowed(&listed).as_deref(), Some(origin.1));
+    assert_eq!(listed.header("content-encoding").as_deref(), Some("gzip"));
+    let missing = app.raw("GET", "/v1/nowhere", &[origin], vec![]).await;
+    missing.problem(404);
+    assert_eq!(allowed(&missing).as_deref(), Some(origin.1));
+    let health = app.raw("GET", "/health", &[origin, gzip], vec![]).await;
+    assert_eq!(health.ok(200)["status"], "ok");
+    assert_eq!(allowed(&health), None);
+    assert_eq!(health.header("content-encoding"), None);
+}
+
+on_both_databases!(
+    operations_endpoints_answer,
+    request_ids_are_echoed_or_made,
+    cors_and_compression_serve_v1
+);

@@ -1,5 +1,6 @@
 //! Health, readiness and metrics, for load balancers and monitoring.
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, get, http::StatusCode, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,9 +18,10 @@ pub struct Health {
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/health")]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-    })
+    // The same bytes as serializing `Health { status: "ok" }`, without doing it each time.
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(r#"{"status":"ok"}"#)
 }
 
 /// Whether the server can take traffic: the database answers and every migration is applied.
