@@ -2,9 +2,10 @@
 # `make bench`: builds in release mode, starts the API and its ceilings pinned to one core, seeds
 # data over HTTP, loads them with wrk pinned to another core, and writes bench/results/latest.json.
 # BENCHMARKS.md explains the method. Settings (environment):
-#   BENCH_SECONDS=4  BENCH_ROUNDS=3  BENCH_CONNECTIONS=32  BENCH_LOGIN_CONNECTIONS=4
+#   BENCH_SECONDS=4  BENCH_ROUNDS=5  BENCH_CONNECTIONS=32  BENCH_LOGIN_CONNECTIONS=4
 #   BENCH_FLOOD_CONNECTIONS=16  BENCH_PACED_CONNECTIONS=4  BENCH_PACED_DELAY_MS=5
 #   BENCH_SERVER_CORE=0  BENCH_LOAD_CORE=1  BENCH_API_PORT=18181  BENCH_CEILING_PORT=18182
+#   BENCH_NOAUTH_PORT=18183
 #   BENCH_KEEP=1 keeps the scratch folder (database, logs, raw results); CARGO, CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ ROOT=$PWD
 
 CARGO=${CARGO:-cargo}
 SECS=${BENCH_SECONDS:-4}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 LOGIN_CONNECTIONS=${BENCH_LOGIN_CONNECTIONS:-4}
 FLOOD_CONNECTIONS=${BENCH_FLOOD_CONNECTIONS:-16}
@@ -22,6 +23,7 @@ SERVER_CORE=${BENCH_SERVER_CORE:-0}
 LOAD_CORE=${BENCH_LOAD_CORE:-1}
 API_PORT=${BENCH_API_PORT:-18181}
 CEILING_PORT=${BENCH_CEILING_PORT:-18182}
+NOAUTH_PORT=${BENCH_NOAUTH_PORT:-18183}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
 BIN=$TARGET_DIR/release
@@ -135,6 +137,9 @@ LIST_URL="$API/v1/paths?limit=50&cursor=$CURSOR"
 
 start ceilings "$CEILING_PORT" "$BIN/mentorship-bench" ceiling-server
 CEILING_PID=${PIDS[-1]}
+start noauth "$NOAUTH_PORT" "$BIN/mentorship-bench" noauth-server
+NOAUTH_PID=${PIDS[-1]}
+NOAUTH=http://127.0.0.1:$NOAUTH_PORT
 
 # The ceilings must answer what the API answers, or the ratios compare different work.
 same() {
@@ -146,6 +151,7 @@ $b"
 }
 same "$API/health" "$CEILING/health"
 same "$API/v1/paths/$PATH_ID" "$CEILING/v1/paths/$PATH_ID" -H "authorization: Bearer $TOKEN"
+same "$API/v1/paths/$PATH_ID" "$NOAUTH/v1/paths/$PATH_ID" -H "authorization: Bearer $TOKEN"
 curl -fsS -o /dev/null "$LIST_URL" -H "authorization: Bearer $TOKEN"
 curl -fsS -o /dev/null "$API/v1/paths/$PATH_ID" -H "authorization: Bearer $API_KEY"
 
@@ -180,14 +186,16 @@ say "warming up"
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$API/v1/paths/$PATH_ID" "${AUTH[@]}"
 BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$CEILING/v1/paths/$PATH_ID"
+BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$NOAUTH/v1/paths/$PATH_ID"
 
 for ROUND in $(seq 1 "$ROUNDS"); do
-  say "round $ROUND of $ROUNDS (about $((12 * SECS + 5)) s)"
+  say "round $ROUND of $ROUNDS (about $((13 * SECS + 5)) s)"
   wrk_run health "$API_PID" "$CONNECTIONS" "$SECS" "$API/health"
   wrk_run health_bare "$CEILING_PID" "$CONNECTIONS" "$SECS" "$CEILING/health"
   wrk_run path_get "$API_PID" "$CONNECTIONS" "$SECS" "$API/v1/paths/$PATH_ID" "${AUTH[@]}"
-  wrk_run path_get_noauth "$CEILING_PID" "$CONNECTIONS" "$SECS" "$CEILING/v1/paths/$PATH_ID"
+  wrk_run path_get_noauth "$NOAUTH_PID" "$CONNECTIONS" "$SECS" "$NOAUTH/v1/paths/$PATH_ID"
   wrk_run path_get_api_key "$API_PID" "$CONNECTIONS" "$SECS" "$API/v1/paths/$PATH_ID" -H "authorization: Bearer $API_KEY"
+  wrk_run path_get_bare "$CEILING_PID" "$CONNECTIONS" "$SECS" "$CEILING/v1/paths/$PATH_ID"
   bench_run path_get_storage storage get-path --id "$PATH_ID" --connections "$CONNECTIONS" --seconds "$SECS"
   wrk_run paths_list "$API_PID" "$CONNECTIONS" "$SECS" "$LIST_URL" "${AUTH[@]}"
   bench_run paths_list_storage storage list-paths --after "$AFTER" --limit 50 --connections "$CONNECTIONS" --seconds "$SECS"

@@ -11,7 +11,8 @@ use actix_web::{App, HttpServer, http::header, web};
 use mentorship_domain::people::{Role, normalize_email};
 use mentorship_store::{Store, StoreOptions, users};
 use utoipa::OpenApi;
-use utoipa_actix_web::service_config::ServiceConfig;
+/// What `Application::build_with` hands its extra routes to.
+pub use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -178,6 +179,18 @@ impl Application {
         state: AppState,
         config: &Config,
     ) -> Result<Self, std::io::Error> {
+        Self::build_with(listener, state, config, |_| {})
+    }
+
+    /// The same, with `extra` routes tried before `/v1`'s own. The API adds none; the benchmark
+    /// adds an unauthenticated copy of a read, to measure what authentication costs in this very
+    /// server (BENCHMARKS.md).
+    pub fn build_with(
+        listener: TcpListener,
+        state: AppState,
+        config: &Config,
+        extra: fn(&mut ServiceConfig),
+    ) -> Result<Self, std::io::Error> {
         let port = listener.local_addr()?.port();
         let store = state.store.clone();
         let state = web::Data::new(state);
@@ -194,6 +207,7 @@ impl Application {
                 // not load balancers and monitoring, so they wrap `/v1` only.
                 .service(
                     scope("/v1")
+                        .configure(extra)
                         .configure(v1_routes)
                         .wrap(Compress::default())
                         .wrap(cors(&origins)),

@@ -3,14 +3,14 @@
 //! because each layer costs a boxed future and a pass over the response on every request,
 //! `/health` included (BENCHMARKS.md measures it against a bare handler).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -66,7 +66,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<BoxBody>;
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = actix_web::Error;
     type Transform = EnvelopeService<S>;
     type InitError = ();
@@ -85,16 +85,17 @@ pub struct EnvelopeService<S> {
     metrics: Arc<Metrics>,
 }
 
-type Answer = Result<ServiceResponse<BoxBody>, actix_web::Error>;
+/// The inner answer's own body, or the problem body that replaced it.
+type Answer<B> = Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error>;
 
 impl<S, B> Service<ServiceRequest> for EnvelopeService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<BoxBody>;
+    type Response = ServiceResponse<EitherBody<B, BoxBody>>;
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Answer>>>;
+    type Future = Pin<Box<dyn Future<Output = Answer<B>>>>;
 
     forward_ready!(service);
 
@@ -138,14 +139,18 @@ where
 /// Gives an error answer without a problem body (405, 413, actix's own 400s) one, so a client
 /// handles one error shape, whatever produced it. Headers other than the body's own (CORS,
 /// `Allow`, `Retry-After`, `WWW-Authenticate`) are kept.
-fn with_problem_body<B: MessageBody + 'static>(response: ServiceResponse<B>) -> ServiceResponse {
+fn with_problem_body<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if status.as_u16() < 400 || is_problem {
-        return response.map_into_boxed_body();
+    let is_problem = || {
+        response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+    };
+    if status.as_u16() < 400 || is_problem() {
+        return response.map_into_left_body();
     }
     let (request, old) = response.into_parts();
     let mut new = Problem::for_status(status).response();
@@ -160,7 +165,7 @@ fn with_problem_body<B: MessageBody + 'static>(response: ServiceResponse<B>) -> 
             new.headers_mut().append(name.clone(), value.clone());
         }
     }
-    ServiceResponse::new(request, new)
+    ServiceResponse::new(request, new).map_into_right_body()
 }
 
 /// Answers a request no route took: 405 with `Allow` when the path exists with other methods,
@@ -203,8 +208,9 @@ pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 /// lock and adds with atomics, so recording allocates nothing and workers do not queue.
 #[derive(Default)]
 pub struct Metrics {
-    /// By route (looked up by `&str`), then a handful of (method, status) series each.
-    routes: RwLock<HashMap<String, Vec<Series>>>,
+    /// By route (looked up by `&str`: a few string comparisons, cheaper than hashing it), then a
+    /// handful of (method, status) series each.
+    routes: RwLock<BTreeMap<String, Vec<Series>>>,
 }
 
 /// Upper bounds of the latency histogram, in microseconds (rendered in seconds).

@@ -1,8 +1,8 @@
 //! The ceilings the API's numbers are divided by. Each does the same work as an endpoint minus
-//! one layer: the framework ceiling answers `/health`'s bytes with nothing around them, the
-//! no-auth ceiling does the catalog read with no middleware and no credentials, the storage
-//! ceiling runs the endpoint's store call in a loop, and the login ceiling verifies a password
-//! hashed by the API, and nothing else.
+//! one layer: the framework ceiling answers `/health`'s bytes with nothing around them; the
+//! no-auth ceiling is the API itself with an unauthenticated copy of the catalog read; the bare
+//! read does that read with no middleware at all; the storage ceiling runs the endpoint's store
+//! call in a loop; and the login ceiling verifies a password hashed by the API, and nothing else.
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -11,12 +11,13 @@ use actix_web::http::header::ContentType;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use mentorship_api::app::open_store;
+use mentorship_api::app::{AppState, Application, ServiceConfig, open_store};
 use mentorship_api::config::Config;
 use mentorship_api::error::ApiError;
 use mentorship_api::passwords::Passwords;
 use mentorship_api::routes::catalog::PathView;
 use mentorship_api::routes::ok_with_etag;
+use mentorship_api::secrets::jwt_secret;
 use mentorship_store::{PageRequest, Store, catalog};
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -43,6 +44,38 @@ async fn path_without_auth(
 ) -> Result<HttpResponse, ApiError> {
     let path = catalog::get_path(&store, *id).await?;
     Ok(ok_with_etag(path.version).json(PathView::from(path)))
+}
+
+/// `GET /v1/paths/{id}` as the API answers it, minus the credentials: the same store call and
+/// view, registered in the API's own application, in front of its routes.
+async fn path_read_in_the_api(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let path = catalog::get_path(&state.store, *id).await?;
+    Ok(ok_with_etag(path.version).json(PathView::from(path)))
+}
+
+fn open_path_read(cfg: &mut ServiceConfig) {
+    cfg.route("/paths/{id}", web::get().to(path_read_in_the_api));
+}
+
+/// The no-auth ceiling: the API, configured and started as `mentorship serve` starts it (same
+/// settings, middleware, routes and state), whose `GET /v1/paths/{id}` skips authentication.
+/// Nothing else differs, so a read on it against the same read on the API costs exactly the
+/// authentication.
+pub async fn serve_api_without_auth(config: Config) -> Result<(), String> {
+    let secret = jwt_secret(&config)?;
+    let store = open_store(&config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let state = AppState::new(&config, store.clone(), &secret).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(config.bind_addr).map_err(|e| format!("BIND_ADDR: {e}"))?;
+    let app = Application::build_with(listener, state, &config, open_path_read)
+        .map_err(|e| e.to_string())?;
+    let outcome = app.run().await.map_err(|e| e.to_string());
+    store.close().await;
+    outcome
 }
 
 /// Serves the HTTP ceilings on `BIND_ADDR` over `DATABASE_URL`, with `HTTP_WORKERS` workers:

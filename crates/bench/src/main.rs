@@ -17,6 +17,9 @@ const USAGE: &str = "usage: mentorship-bench <command>
   ceiling-server
       serve the bare HTTP ceilings (GET /health, GET /v1/paths/{id} without auth) on
       BIND_ADDR over DATABASE_URL with HTTP_WORKERS workers, as the API reads them
+  noauth-server
+      serve the API itself, configured as `mentorship serve` is, with GET /v1/paths/{id}
+      answered without authentication
   storage get-path --id UUID [--connections N] [--seconds S]
   storage list-paths [--after UUID] [--limit N] [--connections N] [--seconds S]
       the storage ceiling: the endpoint's store call in a closed loop on DATABASE_URL; prints JSON
@@ -44,6 +47,12 @@ fn run(args: &[String]) -> Result<(), String> {
         .collect();
     match command.as_slice() {
         ["ceiling-server"] => runtime()?.block_on(ceilings::serve(config()?)),
+        // On the multi-thread runtime `mentorship serve` runs on, like the rest of the API.
+        ["noauth-server"] => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(ceilings::serve_api_without_auth(config()?)),
         ["storage", query] => {
             let read = match *query {
                 "get-path" => {
