@@ -29,7 +29,7 @@ use crate::routes::notifications;
 use crate::routes::{
     api_keys, applications, auth, catalog, documents, mentors, ops, users as user_routes,
 };
-use crate::secrets::file_key;
+use crate::secrets::{file_key, jwt_secret};
 use crate::throttle::{Buckets, LoginThrottle};
 use mentorship_domain::policy::Policies;
 
@@ -240,6 +240,30 @@ impl Application {
         self.outbox.stop().await;
         outcome
     }
+}
+
+/// `mentorship serve`: opens and migrates the store, makes the bootstrap admin if needed, listens
+/// on `BIND_ADDR` and serves until SIGTERM or SIGINT. `extra` routes go in front of `/v1`'s own
+/// (see `Application::build_with`): none for the API, an open read for the benchmark.
+pub async fn serve(config: &Config, extra: fn(&mut ServiceConfig)) -> Result<(), String> {
+    let secret = jwt_secret(config)?;
+    let store = open_store(config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let state = AppState::new(config, store.clone(), &secret).map_err(|e| e.to_string())?;
+    bootstrap_admin(&state, config)
+        .await
+        .map_err(|e| format!("bootstrap admin: {e}"))?;
+    let listener = TcpListener::bind(config.bind_addr).map_err(|e| format!("BIND_ADDR: {e}"))?;
+    let app = Application::build_with(listener, state, config, extra).map_err(|e| e.to_string())?;
+    tracing::info!(
+        "listening on http://{addr}; docs at http://{addr}/docs/ and the contract at http://{addr}/openapi.json",
+        addr = config.bind_addr
+    );
+    // actix answers SIGTERM/SIGINT by finishing in-flight requests before it stops.
+    let outcome = app.run().await.map_err(|e| e.to_string());
+    store.close().await;
+    outcome
 }
 
 /// Connects the store and migrates it, as `serve` and `migrate` need.

@@ -1,13 +1,11 @@
 //! `mentorship`: serve the API, migrate the database, print the contract, or seed demo data.
 
-use std::net::TcpListener;
 use std::process::ExitCode;
 
-use mentorship_api::app::{AppState, Application, bootstrap_admin, open_store, openapi_json};
+use mentorship_api::app::{open_store, openapi_json, serve};
 use mentorship_api::config::{AppEnv, Config, Env, LogFormat};
 use mentorship_api::demo::{self, SeedError};
 use mentorship_api::passwords::Passwords;
-use mentorship_api::secrets::jwt_secret;
 
 const USAGE: &str = "usage: mentorship <serve | migrate | openapi | seed-demo>
   serve      run the API (BIND_ADDR, DATABASE_URL, ... see .env.example)
@@ -59,7 +57,7 @@ fn main() -> ExitCode {
         match command.as_str() {
             "migrate" => migrate(&config).await,
             "seed-demo" => seed_demo(&config).await,
-            _ => serve(config).await,
+            _ => serve(&config, |_| {}).await,
         }
     });
     match result {
@@ -97,25 +95,4 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
         println!("{line}");
     }
     Ok(())
-}
-
-async fn serve(config: Config) -> Result<(), String> {
-    let secret = jwt_secret(&config)?;
-    let store = open_store(&config)
-        .await
-        .map_err(|e| format!("DATABASE_URL: {e}"))?;
-    let state = AppState::new(&config, store.clone(), &secret).map_err(|e| e.to_string())?;
-    bootstrap_admin(&state, &config)
-        .await
-        .map_err(|e| format!("bootstrap admin: {e}"))?;
-    let listener = TcpListener::bind(config.bind_addr).map_err(|e| format!("BIND_ADDR: {e}"))?;
-    let app = Application::build(listener, state, &config).map_err(|e| e.to_string())?;
-    tracing::info!(
-        "listening on http://{addr}; docs at http://{addr}/docs/ and the contract at http://{addr}/openapi.json",
-        addr = config.bind_addr
-    );
-    // actix answers SIGTERM/SIGINT by finishing in-flight requests before it stops.
-    let outcome = app.run().await.map_err(|e| e.to_string());
-    store.close().await;
-    outcome
 }

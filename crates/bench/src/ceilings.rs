@@ -11,13 +11,12 @@ use actix_web::http::header::ContentType;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use mentorship_api::app::{AppState, Application, ServiceConfig, open_store};
+use mentorship_api::app::{AppState, ServiceConfig, open_store};
 use mentorship_api::config::Config;
 use mentorship_api::error::ApiError;
 use mentorship_api::passwords::Passwords;
 use mentorship_api::routes::catalog::PathView;
 use mentorship_api::routes::ok_with_etag;
-use mentorship_api::secrets::jwt_secret;
 use mentorship_store::{PageRequest, Store, catalog};
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -65,17 +64,7 @@ fn open_path_read(cfg: &mut ServiceConfig) {
 /// Nothing else differs, so a read on it against the same read on the API costs exactly the
 /// authentication.
 pub async fn serve_api_without_auth(config: Config) -> Result<(), String> {
-    let secret = jwt_secret(&config)?;
-    let store = open_store(&config)
-        .await
-        .map_err(|e| format!("DATABASE_URL: {e}"))?;
-    let state = AppState::new(&config, store.clone(), &secret).map_err(|e| e.to_string())?;
-    let listener = TcpListener::bind(config.bind_addr).map_err(|e| format!("BIND_ADDR: {e}"))?;
-    let app = Application::build_with(listener, state, &config, open_path_read)
-        .map_err(|e| e.to_string())?;
-    let outcome = app.run().await.map_err(|e| e.to_string());
-    store.close().await;
-    outcome
+    mentorship_api::app::serve(&config, open_path_read).await
 }
 
 /// Serves the HTTP ceilings on `BIND_ADDR` over `DATABASE_URL`, with `HTTP_WORKERS` workers:
