@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use mentorship_domain::people::{Role, Scope};
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Schema};
@@ -59,8 +60,15 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Adds what every operation can answer to each one, once here rather than in every handler's
-/// annotation: a 500 problem (a database that stops answering fails any request).
+/// Adds what an operation answers because of its shape rather than its meaning, once here
+/// rather than in every handler's annotation (handlers list their success and the answers only
+/// they give: 403, 404, 409, 429, a login's 401):
+/// - 500 to every operation (a database that stops answering fails any request);
+/// - 401 to every operation that needs credentials;
+/// - 400 to every operation with a path or query parameter or a body (a malformed one);
+/// - 422 to every operation with a query (an out-of-range `limit`) or a body (invalid fields);
+/// - 413 and 415 to every operation with a body;
+/// - 412 and 428 to every operation that takes `If-Match`.
 pub fn add_shared_responses(doc: &mut OpenApiDoc) {
     for item in doc.paths.paths.values_mut() {
         let operations = [
@@ -71,13 +79,50 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
-            operation
-                .responses
-                .responses
-                .entry("500".into())
-                .or_insert_with(|| Ref::from_response_name("Internal").into());
+            for (status, name) in shared_responses(operation) {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.into())
+                    .or_insert_with(|| Ref::from_response_name(name).into());
+            }
         }
     }
+}
+
+/// The shared responses an operation's shape calls for, as (status, response name).
+fn shared_responses(operation: &Operation) -> Vec<(&'static str, &'static str)> {
+    let takes = |place: ParameterIn, name: Option<&str>| {
+        operation.parameters.iter().flatten().any(|p| match p {
+            RefOr::T(p) => {
+                p.parameter_in == place && name.is_none_or(|n| p.name.eq_ignore_ascii_case(n))
+            }
+            RefOr::Ref(_) => false,
+        })
+    };
+    let query = takes(ParameterIn::Query, None);
+    let path = takes(ParameterIn::Path, None);
+    let body = operation.request_body.is_some();
+    let mut shared = vec![("500", "Internal")];
+    if operation.security.is_some() {
+        shared.push(("401", "Unauthorized"));
+    }
+    if query || path || body {
+        shared.push(("400", "BadRequest"));
+    }
+    if query || body {
+        shared.push(("422", "Unprocessable"));
+    }
+    if body {
+        shared.extend([("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
+    }
+    if takes(ParameterIn::Header, Some("If-Match")) {
+        shared.extend([
+            ("412", "PreconditionFailed"),
+            ("428", "PreconditionRequired"),
+        ]);
+    }
+    shared
 }
 
 /// The methods served at each path of the contract, for `405` answers and their `Allow` header.
@@ -228,4 +273,53 @@ problem_responses! {
     Unprocessable => "Some fields are invalid; `errors` lists each one.",
     TooManyRequests => "Too many attempts; retry after the `Retry-After` header's seconds.",
     Internal => "Something went wrong on the server; quote the `x-request-id` header when reporting it.",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder};
+    use utoipa::openapi::request_body::RequestBody;
+    use utoipa::openapi::security::SecurityRequirement;
+
+    fn statuses(operation: &Operation) -> Vec<&'static str> {
+        let mut all: Vec<_> = shared_responses(operation)
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    fn parameter(place: ParameterIn, name: &str) -> utoipa::openapi::path::Parameter {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(place)
+            .build()
+    }
+
+    #[test]
+    fn shared_responses_follow_the_operations_shape() {
+        let probe = OperationBuilder::new().build();
+        assert_eq!(statuses(&probe), ["500"]);
+        let list = OperationBuilder::new()
+            .parameter(parameter(ParameterIn::Query, "limit"))
+            .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+            .build();
+        assert_eq!(statuses(&list), ["400", "401", "422", "500"]);
+        let update = OperationBuilder::new()
+            .parameter(parameter(ParameterIn::Path, "id"))
+            .parameter(parameter(ParameterIn::Header, "if-match"))
+            .request_body(Some(RequestBody::new()))
+            .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+            .build();
+        assert_eq!(
+            statuses(&update),
+            ["400", "401", "412", "413", "415", "422", "428", "500"]
+        );
+        let login = OperationBuilder::new()
+            .request_body(Some(RequestBody::new()))
+            .build();
+        assert_eq!(statuses(&login), ["400", "413", "415", "422", "500"]);
+    }
 }

@@ -110,12 +110,7 @@ fn check_scopes(scopes: &[Scope]) -> Result<(), ApiError> {
     responses(
         (status = 201, description = "Created; the secret is in `key_secret`, shown only now", body = CreatedApiKey,
          headers(("Location" = String, description = "The key's URL"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/api-keys")]
@@ -161,10 +156,7 @@ pub async fn create_api_key(
     params(PageQuery),
     responses(
         (status = 200, description = "One page of keys", body = List<ApiKeyView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/api-keys")]
@@ -186,8 +178,6 @@ pub async fn list_api_keys(
     params(("id" = Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )

@@ -189,11 +189,7 @@ async fn referrer(state: &AppState, email: &str, code: &str) -> Result<Uuid, Api
     responses(
         (status = 201, description = "Application received", body = ApplicationView,
          headers(("Location" = String, description = "The application's URL"))),
-        (status = 400, response = crate::openapi::BadRequest),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
         (status = 429, response = crate::openapi::TooManyRequests),
     )
 )]
@@ -276,10 +272,7 @@ pub async fn visible_mentor(
     params(MentorQuery, PageQuery),
     responses(
         (status = 200, description = "One page of applications", body = List<ApplicationView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/mentor-applications")]
@@ -301,8 +294,6 @@ pub async fn list_applications(
     params(("id" = Uuid, Path, description = "The application's id")),
     responses(
         (status = 200, description = "The application", body = ApplicationView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -325,8 +316,6 @@ pub async fn get_application(
     params(("id" = Uuid, Path, description = "The application's id")),
     responses(
         (status = 200, description = "Accepted: the applicant now sends their documents", body = ApplicationView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
@@ -365,14 +354,9 @@ pub async fn accept(
     request_body = RejectRequest,
     responses(
         (status = 200, description = "Rejected", body = ApplicationView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/mentor-applications/{id}/reject")]

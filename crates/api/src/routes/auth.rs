@@ -77,11 +77,7 @@ fn pair(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
-        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
         (status = 429, response = crate::openapi::TooManyRequests),
     )
 )]
@@ -125,11 +121,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new pair; the old refresh token is spent", body = TokenPair),
-        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/auth/refresh")]
@@ -175,10 +167,6 @@ pub async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Logged out"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/auth/logout")]
@@ -197,7 +185,6 @@ pub async fn logout(
     responses(
         (status = 200, description = "The caller's account", body = UserView,
          headers(("ETag" = String, description = "The account's version, for If-Match"))),
-        (status = 401, response = crate::openapi::Unauthorized),
     )
 )]
 #[get("/me")]

@@ -170,13 +170,8 @@ fn require_writer(principal: &Principal) -> Result<(), ApiError> {
         (status = 201, description = "Created", body = PathView, headers(
             ("Location" = String, description = "The path's URL"),
             ("ETag" = String, description = "The path's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/paths")]
@@ -203,10 +198,7 @@ pub async fn create_path(
     params(PathFilter, PageQuery),
     responses(
         (status = 200, description = "One page of paths", body = List<PathView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/paths")]
@@ -229,8 +221,6 @@ pub async fn list_paths(
     responses(
         (status = 200, description = "The path", body = PathView,
          headers(("ETag" = String, description = "The path's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -258,16 +248,9 @@ pub async fn get_path(
     responses(
         (status = 200, description = "The edited path", body = PathView,
          headers(("ETag" = String, description = "The path's new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 428, response = crate::openapi::PreconditionRequired),
     )
 )]
 #[patch("/paths/{id}")]
@@ -307,14 +290,9 @@ pub async fn update_path(
         (status = 201, description = "Created", body = ProjectView, headers(
             ("Location" = String, description = "The project's URL"),
             ("ETag" = String, description = "The project's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/paths/{id}/projects")]
@@ -345,11 +323,8 @@ pub async fn create_project(
     params(("id" = Uuid, Path, description = "The path's id"), PageQuery),
     responses(
         (status = 200, description = "One page of projects, by position", body = List<ProjectView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/paths/{id}/projects")]
@@ -372,8 +347,6 @@ pub async fn list_projects(
     responses(
         (status = 200, description = "The project", body = ProjectView,
          headers(("ETag" = String, description = "The project's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -401,16 +374,9 @@ pub async fn get_project(
     responses(
         (status = 200, description = "The edited project", body = ProjectView,
          headers(("ETag" = String, description = "The project's new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 428, response = crate::openapi::PreconditionRequired),
     )
 )]
 #[patch("/projects/{id}")]

@@ -240,8 +240,6 @@ async fn read_form(mut form: Multipart, max_bytes: u64) -> Result<Upload, ApiErr
     params(("id" = Uuid, Path, description = "The mentor's id")),
     responses(
         (status = 200, description = "The checklist", body = Checklist),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -270,14 +268,9 @@ pub async fn list_documents(
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received; waiting for review", body = Checklist),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/mentors/{id}/documents/{kind}")]
@@ -365,8 +358,6 @@ pub async fn upload_document(
             (String = "image/png"),
             (String = "image/jpeg"),
         )),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
@@ -419,8 +410,6 @@ async fn review(
     ),
     responses(
         (status = 200, description = "Verified", body = Checklist),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
@@ -448,14 +437,9 @@ pub async fn verify_document(
     request_body = RejectRequest,
     responses(
         (status = 200, description = "Rejected", body = Checklist),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/mentors/{id}/documents/{kind}/reject")]

@@ -123,10 +123,7 @@ pub struct SignRequest {
     params(MentorQuery, PageQuery),
     responses(
         (status = 200, description = "One page of mentors", body = List<MentorView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/mentors")]
@@ -149,8 +146,6 @@ pub async fn list_mentors(
     responses(
         (status = 200, description = "The mentor", body = MentorView,
          headers(("ETag" = String, description = "The profile's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -178,15 +173,8 @@ pub async fn get_mentor(
     responses(
         (status = 200, description = "The edited profile", body = MentorView,
          headers(("ETag" = String, description = "The profile's new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 428, response = crate::openapi::PreconditionRequired),
     )
 )]
 #[patch("/mentors/{id}")]
@@ -282,14 +270,9 @@ macro_rules! status_change {
             request_body = RejectRequest,
             responses(
                 (status = 200, description = "The mentor in their new status", body = MentorView),
-                (status = 400, response = crate::openapi::BadRequest),
-                (status = 401, response = crate::openapi::Unauthorized),
                 (status = 403, response = crate::openapi::Forbidden),
                 (status = 404, response = crate::openapi::NotFound),
                 (status = 409, response = crate::openapi::Conflict),
-                (status = 413, response = crate::openapi::PayloadTooLarge),
-                (status = 415, response = crate::openapi::UnsupportedMediaType),
-                (status = 422, response = crate::openapi::Unprocessable),
             )
         )]
         #[post($route)]
@@ -352,8 +335,6 @@ fn contract_text(mentor: &Mentor, path_title: &str, date: chrono::NaiveDate) -> 
     params(("id" = Uuid, Path, description = "The mentor's id")),
     responses(
         (status = 200, description = "The contract", body = ContractView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
@@ -406,14 +387,9 @@ fn new_referral_code() -> String {
     request_body = SignRequest,
     responses(
         (status = 200, description = "Signed: the mentor is active", body = MentorView),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/mentors/{id}/contract/sign")]

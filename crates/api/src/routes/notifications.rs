@@ -68,10 +68,7 @@ pub struct NotificationFilter {
     params(NotificationFilter, PageQuery),
     responses(
         (status = 200, description = "One page of notifications, newest first", body = List<NotificationView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/me/notifications")]
@@ -102,8 +99,6 @@ pub async fn list_notifications(
     params(("id" = Uuid, Path, description = "The notification's id")),
     responses(
         (status = 204, description = "Marked read"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )

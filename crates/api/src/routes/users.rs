@@ -107,13 +107,8 @@ pub struct UserFilter {
         (status = 201, description = "Created", body = UserView, headers(
             ("Location" = String, description = "The new account's URL"),
             ("ETag" = String, description = "The account's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[post("/users")]
@@ -147,10 +142,7 @@ pub async fn create_user(
     params(UserFilter, PageQuery),
     responses(
         (status = 200, description = "One page of accounts", body = List<UserView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::Unprocessable),
     )
 )]
 #[get("/users")]
@@ -184,8 +176,6 @@ async fn visible_user(state: &AppState, principal: &Principal, id: Uuid) -> Resu
     responses(
         (status = 200, description = "The account", body = UserView,
          headers(("ETag" = String, description = "The account's version, for If-Match"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
     )
@@ -214,16 +204,9 @@ pub async fn get_user(
     responses(
         (status = 200, description = "The edited account", body = UserView,
          headers(("ETag" = String, description = "The account's new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 428, response = crate::openapi::PreconditionRequired),
     )
 )]
 #[patch("/users/{id}")]
