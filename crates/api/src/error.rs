@@ -133,6 +133,14 @@ fn summary(errors: &[FieldError]) -> String {
 }
 
 impl ApiError {
+    /// A rule of the domain broken: 409 with the rule's code.
+    pub fn refused<R: mentorship_domain::refusal::Refusal>(refusal: &R) -> Self {
+        ApiError::Conflict {
+            code: refusal.code(),
+            detail: refusal.to_string(),
+        }
+    }
+
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, code, message)])
     }

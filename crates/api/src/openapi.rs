@@ -193,17 +193,8 @@ fn domain_enum<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Sc
 
 /// A mentor's status, from application to offboarding.
 pub fn mentor_status_schema() -> RefOr<Schema> {
-    use mentorship_domain::onboarding::MentorStatus::*;
     domain_enum(
-        &[
-            Applied,
-            Accepted,
-            Rejected,
-            ContractReady,
-            Active,
-            Suspended,
-            Offboarded,
-        ],
+        &mentorship_domain::onboarding::MentorStatus::ALL,
         "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
          active <-> suspended; active | suspended -> offboarded.",
     )
@@ -211,8 +202,10 @@ pub fn mentor_status_schema() -> RefOr<Schema> {
 
 /// A mentor's legal status.
 pub fn legal_status_schema() -> RefOr<Schema> {
-    use mentorship_domain::onboarding::LegalStatus::*;
-    domain_enum(&[Freelancer, Company], "How the mentor invoices.")
+    domain_enum(
+        &mentorship_domain::onboarding::LegalStatus::ALL,
+        "How the mentor invoices.",
+    )
 }
 
 /// The four onboarding documents.

@@ -19,6 +19,10 @@ pub enum LegalStatus {
     Company,
 }
 
+impl LegalStatus {
+    pub const ALL: [LegalStatus; 2] = [LegalStatus::Freelancer, LegalStatus::Company];
+}
+
 /// What the eligibility rules read from an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApplicationFacts {
@@ -91,6 +95,16 @@ pub enum MentorStatus {
 }
 
 impl MentorStatus {
+    pub const ALL: [MentorStatus; 7] = [
+        MentorStatus::Applied,
+        MentorStatus::Accepted,
+        MentorStatus::Rejected,
+        MentorStatus::ContractReady,
+        MentorStatus::Active,
+        MentorStatus::Suspended,
+        MentorStatus::Offboarded,
+    ];
+
     /// RULES.md, States: `applied -> accepted | rejected`, `accepted -> contract_ready -> active`,
     /// `active <-> suspended`, `active | suspended -> offboarded`. Nothing else.
     pub fn may_become(self, to: MentorStatus) -> bool {
@@ -137,6 +151,8 @@ pub enum OnboardingRefusal {
     SignatureMismatch,
     #[error("the contract terms must be accepted")]
     TermsNotAccepted,
+    #[error("the contract is ready once all four documents are verified")]
+    ContractNotReady,
 }
 
 impl Refusal for OnboardingRefusal {
@@ -148,6 +164,7 @@ impl Refusal for OnboardingRefusal {
             OnboardingRefusal::DocumentsNotVerified { .. } => "documents_not_verified",
             OnboardingRefusal::SignatureMismatch => "signature_mismatch",
             OnboardingRefusal::TermsNotAccepted => "terms_not_accepted",
+            OnboardingRefusal::ContractNotReady => "contract_not_ready",
         }
     }
 }
@@ -206,6 +223,28 @@ pub fn sign_contract(
         return Err(OnboardingRefusal::TermsNotAccepted);
     }
     Ok(next)
+}
+
+/// Where a mentor's contract stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractState {
+    /// All four documents are verified; the mentor may sign.
+    Ready,
+    /// The mentor signed it (whatever their status since).
+    Signed,
+}
+
+/// RULES.md, Contract: the contract exists once all four documents are verified (status
+/// `contract_ready`), and stays readable, as signed, after the mentor signed it.
+pub fn contract_state(
+    status: MentorStatus,
+    signed: bool,
+) -> Result<ContractState, OnboardingRefusal> {
+    match (status, signed) {
+        (_, true) => Ok(ContractState::Signed),
+        (MentorStatus::ContractReady, false) => Ok(ContractState::Ready),
+        _ => Err(OnboardingRefusal::ContractNotReady),
+    }
 }
 
 fn normalized_name(name: &str) -> String {
@@ -570,6 +609,24 @@ impl PathRequestStatus {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_contract_exists_from_contract_ready_and_stays_once_signed() {
+        use MentorStatus::*;
+        assert_eq!(
+            contract_state(ContractReady, false),
+            Ok(ContractState::Ready)
+        );
+        for status in [Active, Suspended, Offboarded] {
+            assert_eq!(contract_state(status, true), Ok(ContractState::Signed));
+        }
+        for status in [Applied, Accepted, Rejected, Active] {
+            assert_eq!(
+                contract_state(status, false),
+                Err(OnboardingRefusal::ContractNotReady)
+            );
+        }
+    }
+
     use super::*;
 
     fn day(text: &str) -> NaiveDate {

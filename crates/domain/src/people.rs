@@ -58,6 +58,17 @@ impl Role {
     pub fn may_write_catalog(self) -> bool {
         self.is_staff()
     }
+
+    /// RULES.md, Roles: the mentor owns their profile (bio, time zone, wanted students); staff
+    /// see it but do not write it for them.
+    pub fn may_edit_mentor_profile(self, own: bool) -> bool {
+        own && self == Role::Mentor
+    }
+
+    /// RULES.md, Roles: "Each mentor has one manager"; staff, who steer the program, choose it.
+    pub fn may_assign_manager(self) -> bool {
+        self.is_staff()
+    }
 }
 
 impl fmt::Display for Role {
@@ -140,6 +151,16 @@ impl FromStr for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentors_write_their_profile_and_staff_choose_their_manager() {
+        assert!(Role::Mentor.may_edit_mentor_profile(true));
+        assert!(!Role::Mentor.may_edit_mentor_profile(false));
+        assert!(!Role::Admin.may_edit_mentor_profile(false));
+        assert!(!Role::Manager.may_edit_mentor_profile(false));
+        assert!(Role::Manager.may_assign_manager() && Role::Admin.may_assign_manager());
+        assert!(!Role::Mentor.may_assign_manager() && !Role::Student.may_assign_manager());
+    }
 
     #[test]
     fn nobody_creates_a_mentor_directly() {

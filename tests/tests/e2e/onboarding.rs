@@ -578,8 +578,8 @@ async fn ineligible_applications_can_only_be_rejected(app: TestApp) {
 
 async fn profiles_and_status_changes(app: TestApp) {
     let admin = app.admin().await;
-    let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
-    let (student, _) = app.person(&admin, "student", "stu@example.com").await;
+    let (manager, manager_id) = app.person(&admin, "manager", "mia@example.com").await;
+    let (student, student_id) = app.person(&admin, "student", "stu@example.com").await;
     let path_id = web_path(&app, &admin).await;
     let (mentor, id) = activate(&app, &manager, "ada@example.com", &path_id, None).await;
     let (other, other_id) = activate(&app, &manager, "bo@example.com", &path_id, None).await;
@@ -627,6 +627,19 @@ async fn profiles_and_status_changes(app: TestApp) {
     )
     .await
     .problem(403);
+    // Staff choose the mentor's manager, among active staff.
+    let etag = edited.header("etag").unwrap();
+    app.patch(&url, &mentor, &etag, json!({"manager_id": manager_id}))
+        .await
+        .problem(403);
+    let not_staff = app
+        .patch(&url, &manager, &etag, json!({"manager_id": student_id}))
+        .await;
+    assert_eq!(not_staff.problem(422)["errors"][0]["code"], "not_a_manager");
+    let assigned = app
+        .patch(&url, &admin, &etag, json!({"manager_id": manager_id}))
+        .await;
+    assert_eq!(assigned.ok(200)["manager_id"], manager_id.as_str());
     // Staff move the mentor, always with a reason.
     app.post(&format!("{url}/suspend"), &mentor, json!({"reason": "x"}))
         .await

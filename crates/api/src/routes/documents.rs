@@ -110,10 +110,7 @@ fn upload_refused(refusals: Vec<onboarding::DocumentRefusal>) -> ApiError {
         .iter()
         .find(|r| matches!(r, R::NotExpected { .. } | R::AlreadySent { .. }))
     {
-        return ApiError::Conflict {
-            code: conflict.code(),
-            detail: conflict.to_string(),
-        };
+        return ApiError::refused(conflict);
     }
     if refusals.iter().any(|r| matches!(r, R::FileTypeNotAccepted)) {
         return ApiError::UnsupportedMediaType(

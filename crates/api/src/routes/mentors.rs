@@ -186,16 +186,15 @@ pub async fn update_mentor(
     Valid(body): Valid<UpdateMentor>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_person()?;
-    let own = principal.is(*id);
     let current = visible_mentor(&state, &principal, *id).await?;
     let profile_fields =
         body.bio.is_some() || body.time_zone.is_some() || body.requested_students.is_some();
-    if profile_fields && !own {
+    if profile_fields && !principal.role.may_edit_mentor_profile(principal.is(*id)) {
         return Err(ApiError::Forbidden(
             "only the mentor edits their profile".into(),
         ));
     }
-    if body.manager_id.is_some() && !principal.role.is_staff() {
+    if body.manager_id.is_some() && !principal.role.may_assign_manager() {
         return Err(ApiError::Forbidden(
             "only staff change a mentor's manager".into(),
         ));
@@ -348,16 +347,14 @@ pub async fn get_contract(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_person()?;
     let mentor = visible_mentor(&state, &principal, *id).await?;
-    let (contract_state, date) = match (mentor.status, mentor.contract_signed_at) {
-        (_, Some(signed)) => ("signed", signed.date_naive()),
-        (MentorStatus::ContractReady, None) => ("ready", Utc::now().date_naive()),
-        _ => {
-            return Err(ApiError::Conflict {
-                code: "contract_not_ready",
-                detail: "the contract is ready once all four documents are verified".into(),
-            });
-        }
+    let signed_at = mentor.contract_signed_at;
+    let contract_state = match onboarding::contract_state(mentor.status, signed_at.is_some()) {
+        Ok(onboarding::ContractState::Ready) => "ready",
+        Ok(onboarding::ContractState::Signed) => "signed",
+        Err(refused) => return Err(ApiError::refused(&refused)),
     };
+    // The contract carries the day it was signed, or today's until then.
+    let date = signed_at.map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
     let path = catalog::get_path(&state.store, mentor.path_id).await?;
     Ok(HttpResponse::Ok().json(ContractView {
         mentor_id: mentor.id,
