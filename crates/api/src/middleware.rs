@@ -382,6 +382,32 @@ mod tests {
     }
 
     #[test]
+    fn workers_adding_the_same_new_series_at_once_lose_no_count() {
+        let metrics = Arc::new(Metrics::default());
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let metrics = Arc::clone(&metrics);
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        metrics.record(&Method::GET, "/health", StatusCode::OK, Duration::ZERO);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        let text = metrics.render();
+        let line = r#"http_requests_total{method="GET",route="/health",status="200"} 2000"#;
+        assert!(text.lines().any(|l| l == line), "{text}");
+        assert_eq!(
+            text.matches("http_requests_total{").count(),
+            1,
+            "one series"
+        );
+    }
+
+    #[test]
     fn made_request_ids_are_uuid_v7() {
         let id = new_request_id();
         let id = uuid::Uuid::parse_str(id.to_str().unwrap()).unwrap();

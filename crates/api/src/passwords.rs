@@ -162,6 +162,48 @@ mod tests {
         );
     }
 
+    #[actix_web::test]
+    async fn a_hash_whose_caller_has_gone_is_skipped() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let passwords = Passwords::new(1).unwrap();
+        let (started, release) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        // Keep the only thread busy until the second job has been given up.
+        let busy = {
+            let (started, release) = (Arc::clone(&started), Arc::clone(&release));
+            let pool = passwords.clone();
+            actix_web::rt::spawn(async move {
+                pool.run(move || {
+                    started.store(true, Ordering::SeqCst);
+                    while !release.load(Ordering::SeqCst) {
+                        std::thread::yield_now();
+                    }
+                })
+                .await
+            })
+        };
+        while !started.load(Ordering::SeqCst) {
+            actix_web::rt::task::yield_now().await;
+        }
+        let ran = Arc::new(AtomicBool::new(false));
+        let given_up = {
+            let ran = Arc::clone(&ran);
+            passwords.run(move || ran.store(true, Ordering::SeqCst))
+        };
+        // The job is queued when the future is first polled; polling it once and dropping it is
+        // a client hanging up while waiting.
+        let mut given_up = Box::pin(given_up);
+        assert!(futures_util::FutureExt::now_or_never(&mut given_up).is_none());
+        drop(given_up);
+        release.store(true, Ordering::SeqCst);
+        busy.await.unwrap().unwrap();
+        // The next job runs after the skipped one: once it is done, the skipped one was seen.
+        passwords.run(|| ()).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned job ran");
+    }
+
     #[cfg(target_os = "linux")]
     #[actix_web::test]
     async fn hashing_runs_at_the_lowest_priority_and_requests_do_not() {

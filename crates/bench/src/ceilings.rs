@@ -16,22 +16,21 @@ use mentorship_api::config::Config;
 use mentorship_api::error::ApiError;
 use mentorship_api::passwords::Passwords;
 use mentorship_api::routes::catalog::PathView;
+// The body the API's `/health` answers, byte for byte (`bench/run.sh` checks that they agree).
 use mentorship_api::routes::ok_with_etag;
+use mentorship_api::routes::ops::HEALTH_OK;
 use mentorship_store::{PageRequest, Store, catalog};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::measurement::{Measurement, process_cpu_seconds};
 
-/// The body the API's `/health` answers, byte for byte (`bench/run.sh` checks that they agree).
-const HEALTH_BODY: &str = r#"{"status":"ok"}"#;
-
 /// The framework ceiling: actix-web returning `/health`'s bytes, nothing else.
 #[get("/health")]
 async fn bare_health() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
-        .body(HEALTH_BODY)
+        .body(HEALTH_OK)
 }
 
 /// The read of `GET /v1/paths/{id}` with the same store call and the same view, but no

@@ -612,6 +612,14 @@ mod tests {
     }
 
     #[test]
+    fn a_ceiling_measured_in_no_round_of_its_scenario_is_an_error() {
+        let mut rounds = all_rounds();
+        rounds.insert("argon2".into(), (7..8).zip(vec![m(100.0, 1.0)]).collect());
+        let e = build(&rounds, serde_json::Value::Null).unwrap_err();
+        assert!(e.contains("no round measured both"), "{e}");
+    }
+
+    #[test]
     fn a_missing_scenario_is_an_error() {
         let mut rounds = all_rounds();
         rounds.remove("argon2");

@@ -78,6 +78,23 @@ async fn cors_and_compression_serve_v1(app: TestApp) {
     assert_eq!(listed.status, 200);
     assert_eq!(allowed(&listed).as_deref(), Some(origin.1));
     assert_eq!(listed.header("content-encoding").as_deref(), Some("gzip"));
+    // actix-cors refuses a foreign origin with a plain-text 400: it still reaches the client as
+    // a problem, with the request id.
+    let foreign = app
+        .raw(
+            "OPTIONS",
+            "/v1/paths",
+            &[
+                ("origin", "https://elsewhere.example"),
+                ("access-control-request-method", "GET"),
+                ("x-request-id", "cors-1"),
+            ],
+            vec![],
+        )
+        .await;
+    foreign.problem(400);
+    assert_eq!(foreign.header("x-request-id").as_deref(), Some("cors-1"));
+    assert_eq!(allowed(&foreign), None);
     let missing = app.raw("GET", "/v1/nowhere", &[origin], vec![]).await;
     missing.problem(404);
     assert_eq!(allowed(&missing).as_deref(), Some(origin.1));
