@@ -7,13 +7,16 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use awc::http::{Method, header::HeaderMap};
-use mentorship_api::app::{AppState, Application, bootstrap_admin, open_store};
+use mentorship_api::app::{Application, bootstrap_admin, open_store};
 use mentorship_api::config::Config;
-use mentorship_domain::onboarding::MentorStatus;
+use mentorship_api::state::AppState;
+use mentorship_domain::mentors::MentorStatus;
 use mentorship_store::{Backend, Store};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
+pub mod cluster;
+pub mod forms;
 pub mod smtp;
 
 /// The signing secret of every test server, so tests can forge tokens with and without it.
@@ -132,11 +135,23 @@ impl Drop for TestDb {
 
 /// A running server on a fresh database, with a bootstrap admin.
 pub struct TestApp {
-    pub base: String,
+    pub http: Http,
     pub store: Store,
     pub backend: Backend,
-    client: awc::Client,
     _db: TestDb,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
+    }
+}
+
+/// A client of one server: every request helper a scenario uses.
+pub struct Http {
+    pub base: String,
+    client: awc::Client,
 }
 
 /// One HTTP answer.
@@ -192,6 +207,31 @@ impl Reply {
     }
 }
 
+/// The settings of a test server on `db`, with `extra` ones on top.
+fn server_settings(db: &TestDb, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("JWT_SECRET", JWT_SECRET),
+        ("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("LOGIN_ATTEMPTS_PER_ACCOUNT", "1000"),
+        ("LOGIN_ATTEMPTS_PER_CLIENT", "1000"),
+        ("DATABASE_MAX_CONNECTIONS", "4"),
+        ("HTTP_WORKERS", "1"),
+        ("FILE_ENCRYPTION_KEY", FILE_KEY),
+        ("FILES_DIR", db.files_dir.to_str().expect("utf-8 temp dir")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    env
+}
+
 impl TestApp {
     /// A server on a fresh database of `backend`, or `None` when that backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<Self> {
@@ -201,26 +241,7 @@ impl TestApp {
     /// The same, with extra settings (e.g. a lower login throttle).
     pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> Option<Self> {
         let db = TestDb::new(backend).await?;
-        let mut env: HashMap<String, String> = [
-            ("DATABASE_URL", db.url.as_str()),
-            ("JWT_SECRET", JWT_SECRET),
-            ("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL),
-            ("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD),
-            ("LOGIN_ATTEMPTS_PER_ACCOUNT", "1000"),
-            ("LOGIN_ATTEMPTS_PER_CLIENT", "1000"),
-            ("DATABASE_MAX_CONNECTIONS", "4"),
-            ("HTTP_WORKERS", "1"),
-            ("FILE_ENCRYPTION_KEY", FILE_KEY),
-            ("FILES_DIR", db.files_dir.to_str().expect("utf-8 temp dir")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        env.extend(
-            settings
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
+        let env = server_settings(&db, settings);
         let config = Config::from_source(&env).expect("test config");
         let store = open_store(&config).await.expect("open test store");
         let state = AppState::new(&config, store.clone(), JWT_SECRET.as_bytes()).expect("state");
@@ -231,16 +252,22 @@ impl TestApp {
         let app = Application::build(listener, state, &config).expect("build");
         let port = app.port;
         actix_web::rt::spawn(app.run());
+        Some(TestApp {
+            http: Http::new(format!("http://127.0.0.1:{port}")),
+            store,
+            backend,
+            _db: db,
+        })
+    }
+}
+
+impl Http {
+    /// A client of the server at `base` (`http://127.0.0.1:port`).
+    pub fn new(base: String) -> Self {
         let client = awc::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .finish();
-        Some(TestApp {
-            base: format!("http://127.0.0.1:{port}"),
-            store,
-            backend,
-            client,
-            _db: db,
-        })
+        Http { base, client }
     }
 
     /// Sends a request with raw headers and body.
@@ -251,28 +278,41 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Reply {
+        self.try_raw(method, path, headers, body)
+            .await
+            .expect("request sent and answered")
+    }
+
+    /// The same, or why no answer came (a server not listening yet, or gone).
+    pub async fn try_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
-        let mut response = request.send_body(body).await.expect("request sent");
+        let mut response = request.send_body(body).await.map_err(|e| e.to_string())?;
         let bytes = response
             .body()
             .limit(16 * 1024 * 1024)
             .await
-            .expect("body read");
+            .map_err(|e| e.to_string())?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply {
+        Ok(Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
             body,
-        }
+        })
     }
 
     /// Sends a request with an optional bearer token, JSON body and extra headers.
@@ -350,7 +390,9 @@ impl TestApp {
         let id = created.ok(201)["id"].as_str().expect("id").to_owned();
         (token_of(&self.login(email, password).await), id)
     }
+}
 
+impl TestApp {
     /// Applies to mentor through the API (on a harness path) and returns the applicant's token
     /// and id; the application is eligible and waits for review.
     pub async fn applicant(&self, email: &str) -> (String, String) {
@@ -367,27 +409,49 @@ impl TestApp {
         (token_of(&self.login(email, PERSON_PASSWORD).await), id)
     }
 
-    /// Puts a mentor in `status` directly in the store, skipping the steps between: for tests
-    /// about what a mentor in that status may do, not about how they got there.
+    /// Puts a mentor in `status` directly in the database, skipping the rules and the steps
+    /// between: for tests about what a mentor in that status may do, not about how they got
+    /// there. No product code can do this.
     pub async fn set_mentor_status(&self, id: &str, status: MentorStatus) {
-        let change = mentorship_store::mentors::MentorChange {
-            action: "test.status",
-            actor: uuid::Uuid::nil(),
-            expected_version: None,
-            decide: Box::new(move |m| {
-                m.status = status;
-                Ok(())
-            }),
-        };
-        mentorship_store::mentors::change(&self.store, id.parse().expect("uuid"), change)
-            .await
-            .expect("status");
+        const SQL: &str =
+            "UPDATE mentors SET status = $2, version = version + 1 WHERE user_id = $1";
+        let statement = mentorship_store::db::query(SQL)
+            .bind(id.parse::<uuid::Uuid>().expect("uuid"))
+            .bind(status.as_str());
+        let changed = self.store.execute(statement).await.expect("status");
+        assert_eq!(changed, 1, "no mentor {id}");
     }
 
-    /// An active mentor: applied through the API, then made active in the store.
+    /// An active mentor, made as people make one: applied, accepted by the admin, documents
+    /// sent and verified, contract signed. Returns their token and id.
     pub async fn mentor(&self, email: &str) -> (String, String) {
         let (token, id) = self.applicant(email).await;
-        self.set_mentor_status(&id, MentorStatus::Active).await;
+        let admin = self.admin().await;
+        self.call(
+            "POST",
+            &format!("/v1/mentor-applications/{id}/accept"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await
+        .ok(200);
+        forms::send_all_documents(self, &token, &id).await;
+        for kind in [
+            "identity",
+            "criminal_record",
+            "diploma",
+            "company_registration",
+        ] {
+            let verify = format!("/v1/mentors/{id}/documents/{kind}/verify");
+            self.call("POST", &verify, Some(&admin), None, &[])
+                .await
+                .ok(200);
+        }
+        let sign = serde_json::json!({"full_name": email, "accept_terms": true});
+        self.post(&format!("/v1/mentors/{id}/contract/sign"), &token, sign)
+            .await
+            .ok(200);
         (token, id)
     }
 

@@ -1,6 +1,5 @@
-//! The application: its state, its routes, and a server that tests and the binary start alike.
+//! The application: its routes, and a server that tests and the binary start alike.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -9,46 +8,26 @@ use actix_web::dev::Server;
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, http::header, web};
 use mentorship_domain::people::{Role, normalize_email};
-use mentorship_store::{Store, StoreOptions, users};
+use mentorship_store::{Store, StoreError, StoreOptions, users};
 use utoipa::OpenApi;
 /// What `Application::build_with` hands its extra routes to.
 pub use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::Tokens;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, path_config, query_config};
-use crate::files::FileStore;
-use crate::middleware::{Envelope, Metrics, no_route};
-use crate::openapi::{ApiDoc, add_shared_responses, methods_by_path};
+use crate::middleware::{Envelope, no_route};
+use crate::notices::Templates;
+use crate::openapi::{ApiDoc, add_shared_responses};
 use crate::outbox::OutboxWorker;
-use crate::passwords::Passwords;
 use crate::routes::notifications;
 use crate::routes::{
     api_keys, applications, auth, catalog, documents, mentors, ops, users as user_routes,
 };
-use crate::secrets::{file_key, jwt_secret};
-use crate::throttle::{Buckets, LoginThrottle};
-use mentorship_domain::policy::Policies;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub store: Store,
-    pub tokens: Tokens,
-    pub passwords: Passwords,
-    pub throttle: LoginThrottle,
-    /// Applications per client address and minute (a public endpoint that hashes a password).
-    pub applications: Buckets,
-    /// Encrypted onboarding files.
-    pub files: FileStore,
-    /// The program's policies (RULES.md *(policy)* values); defaults until admins can edit them.
-    pub policies: Policies,
-    pub metrics: Arc<Metrics>,
-    /// The methods of each path of the contract, for 405 answers.
-    pub methods_by_path: HashMap<String, Vec<String>>,
-}
+use crate::secrets::jwt_secret;
+use crate::state::AppState;
 
 /// Registers the operations endpoints (`/health`, `/ready`, `/metrics`): for load balancers and
 /// monitoring, so without the browser-facing layers of `/v1`.
@@ -118,34 +97,6 @@ pub fn openapi_json() -> Result<String, ApiError> {
     openapi()
         .to_pretty_json()
         .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-impl AppState {
-    pub fn new(config: &Config, store: Store, jwt_secret: &[u8]) -> Result<Self, ApiError> {
-        Ok(AppState {
-            store,
-            tokens: Tokens::new(
-                jwt_secret,
-                &config.jwt_issuer,
-                &config.jwt_audience,
-                config.access_token_ttl,
-                config.refresh_token_ttl,
-            )?,
-            passwords: Passwords::new(config.password_hash_concurrency)?,
-            throttle: LoginThrottle::new(
-                config.login_attempts_per_account,
-                config.login_attempts_per_client,
-            ),
-            applications: Buckets::new(config.login_attempts_per_client),
-            files: FileStore::new(
-                config.files_dir.clone(),
-                &file_key(config).map_err(ApiError::Internal)?,
-            )?,
-            policies: Policies::default(),
-            metrics: Arc::default(),
-            methods_by_path: methods_by_path(&openapi()),
-        })
-    }
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -272,7 +223,7 @@ pub async fn open_store(config: &Config) -> Result<Store, mentorship_store::Stor
     if let Some(n) = config.database_max_connections {
         options.max_connections = n;
     }
-    let store = Store::connect(&config.database_url, &options).await?;
+    let store = Store::connect(&config.database_url, &options, Arc::new(Templates)).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -292,7 +243,11 @@ pub async fn bootstrap_admin(state: &AppState, config: &Config) -> Result<(), Ap
         role: Role::Admin,
         password_hash,
     };
-    users::create(&state.store, new, None).await?;
-    tracing::warn!(email = %email, "created the bootstrap admin; change its password");
+    match users::create(&state.store, new, None).await {
+        Ok(_) => tracing::warn!(email = %email, "created the bootstrap admin; change its password"),
+        // Another instance starting at the same moment made it first.
+        Err(StoreError::Duplicate(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use mentorship_domain::refusal::{Refusal, RefusalKind};
 use mentorship_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -105,9 +106,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("no such {0}")]
     NotFound(&'static str),
-    /// A state conflict or a broken rule; `code` names the rule.
+    /// A rule of the program refused the request: the domain's refusal, with its code and kind.
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Refused {
+        code: &'static str,
+        kind: RefusalKind,
+        detail: String,
+    },
     #[error("the {0} changed since it was read: fetch it again and retry with its new ETag")]
     PreconditionFailed(&'static str),
     #[error("this update needs an If-Match header with the ETag of the object")]
@@ -125,6 +130,30 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The one table from a kind of refusal to its HTTP status and problem title.
+pub fn kind_status(kind: RefusalKind) -> (StatusCode, &'static str) {
+    match kind {
+        RefusalKind::Conflict => (StatusCode::CONFLICT, "The request breaks a rule"),
+        RefusalKind::InvalidField(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "Some fields are invalid")
+        }
+        RefusalKind::UnsupportedContent => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+        }
+        RefusalKind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+        RefusalKind::Forbidden => (StatusCode::FORBIDDEN, "Not allowed"),
+    }
+}
+
+/// A refusal as one entry of a 422's `errors` (the field its kind names, or `body`).
+fn field_error<R: Refusal>(refusal: &R) -> FieldError {
+    let field = match refusal.kind() {
+        RefusalKind::InvalidField(field) => field,
+        _ => "body",
+    };
+    FieldError::new(field, refusal.code(), refusal.to_string())
+}
+
 fn summary(errors: &[FieldError]) -> String {
     match errors {
         [one] => format!("{}: {}", one.field, one.message),
@@ -133,11 +162,31 @@ fn summary(errors: &[FieldError]) -> String {
 }
 
 impl ApiError {
-    /// A rule of the domain broken: 409 with the rule's code.
-    pub fn refused<R: mentorship_domain::refusal::Refusal>(refusal: &R) -> Self {
-        ApiError::Conflict {
+    /// A rule of the domain broken, answered as its kind says (see [`kind_status`]).
+    pub fn refused<R: Refusal>(refusal: &R) -> Self {
+        ApiError::Refused {
             code: refusal.code(),
+            kind: refusal.kind(),
             detail: refusal.to_string(),
+        }
+    }
+
+    /// Several rules broken at once: the gravest kind answers (forbidden, then not found, then a
+    /// conflict, then the content, then the fields), and invalid fields are listed together.
+    pub fn refusals<R: Refusal>(refusals: &[R]) -> Self {
+        let rank = |r: &&R| match r.kind() {
+            RefusalKind::Forbidden => 0,
+            RefusalKind::NotFound => 1,
+            RefusalKind::Conflict => 2,
+            RefusalKind::UnsupportedContent => 3,
+            RefusalKind::InvalidField(_) => 4,
+        };
+        match refusals.iter().min_by_key(rank) {
+            Some(first) if !matches!(first.kind(), RefusalKind::InvalidField(_)) => {
+                ApiError::refused(first)
+            }
+            Some(_) => ApiError::Validation(refusals.iter().map(field_error).collect()),
+            None => ApiError::Internal("a refusal without a reason".into()),
         }
     }
 
@@ -160,8 +209,9 @@ impl ApiError {
             ),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            ApiError::Conflict { code, .. } => {
-                (StatusCode::CONFLICT, code, "The request breaks a rule")
+            ApiError::Refused { code, kind, .. } => {
+                let (status, title) = kind_status(*kind);
+                (status, code, title)
             }
             ApiError::PreconditionFailed(_) => (
                 StatusCode::PRECONDITION_FAILED,
@@ -210,8 +260,14 @@ impl ApiError {
             other => other.to_string(),
         };
         let mut problem = Problem::new(status, code, title, detail);
-        if let ApiError::Validation(errors) = self {
-            problem.errors.clone_from(errors);
+        match self {
+            ApiError::Validation(errors) => problem.errors.clone_from(errors),
+            ApiError::Refused {
+                code,
+                kind: RefusalKind::InvalidField(field),
+                detail,
+            } => problem.errors = vec![FieldError::new(*field, *code, detail.clone())],
+            _ => {}
         }
         problem
     }
@@ -240,13 +296,19 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => ApiError::NotFound(what),
-            StoreError::Duplicate(what) => ApiError::Conflict {
+            StoreError::Duplicate(what) => ApiError::Refused {
                 code: "already_exists",
+                kind: RefusalKind::Conflict,
                 detail: format!("{what} is already taken"),
             },
             StoreError::VersionMismatch(what) => ApiError::PreconditionFailed(what),
-            StoreError::Refused { code, message } => ApiError::Conflict {
+            StoreError::Refused {
                 code,
+                kind,
+                message,
+            } => ApiError::Refused {
+                code,
+                kind,
                 detail: message,
             },
             other => ApiError::Internal(other.to_string()),

@@ -18,8 +18,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rand::RngCore;
 use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::error::{PROBLEM_JSON, Problem};
+use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -194,7 +194,7 @@ fn domain_enum<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Sc
 /// A mentor's status, from application to offboarding.
 pub fn mentor_status_schema() -> RefOr<Schema> {
     domain_enum(
-        &mentorship_domain::onboarding::MentorStatus::ALL,
+        &mentorship_domain::mentors::MentorStatus::ALL,
         "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
          active <-> suspended; active | suspended -> offboarded.",
     )
@@ -203,7 +203,7 @@ pub fn mentor_status_schema() -> RefOr<Schema> {
 /// A mentor's legal status.
 pub fn legal_status_schema() -> RefOr<Schema> {
     domain_enum(
-        &mentorship_domain::onboarding::LegalStatus::ALL,
+        &mentorship_domain::mentors::LegalStatus::ALL,
         "How the mentor invoices.",
     )
 }
@@ -211,7 +211,7 @@ pub fn legal_status_schema() -> RefOr<Schema> {
 /// The four onboarding documents.
 pub fn document_kind_schema() -> RefOr<Schema> {
     domain_enum(
-        &mentorship_domain::onboarding::DocumentKind::ALL,
+        &mentorship_domain::mentors::DocumentKind::ALL,
         "Which onboarding document.",
     )
 }

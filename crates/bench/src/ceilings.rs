@@ -11,11 +11,12 @@ use actix_web::http::header::ContentType;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use mentorship_api::app::{AppState, ServiceConfig, open_store};
+use mentorship_api::app::{ServiceConfig, open_store};
 use mentorship_api::config::Config;
 use mentorship_api::error::ApiError;
 use mentorship_api::passwords::Passwords;
 use mentorship_api::routes::catalog::PathView;
+use mentorship_api::state::AppState;
 // The body the API's `/health` answers, byte for byte (`bench/run.sh` checks that they agree).
 use mentorship_api::routes::ok_with_etag;
 use mentorship_api::routes::ops::HEALTH_OK;

@@ -1,7 +1,6 @@
 //! Mentor absences (RULES.md, "Absences").
 
 use crate::calendar::{end_of_day, local_date, start_of_day};
-use crate::refusal::Refusal;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -27,14 +26,10 @@ pub enum AbsenceRefusal {
     },
 }
 
-impl Refusal for AbsenceRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            AbsenceRefusal::NotInAdvance { .. } => "absence_not_in_advance",
-            AbsenceRefusal::LastDayBeforeFirstDay { .. } => "absence_last_day_before_first_day",
-        }
-    }
-}
+crate::refusal_codes!(AbsenceRefusal {
+    NotInAdvance => "absence_not_in_advance", InvalidField("first_day");
+    LastDayBeforeFirstDay => "absence_last_day_before_first_day", InvalidField("last_day");
+});
 
 /// RULES.md, Absences: "declared in advance: it must start after today" (today in the mentor's
 /// zone), and the first day is not after the last. Returns every broken rule.
@@ -100,6 +95,7 @@ pub fn sessions_needing_new_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refusal::Refusal;
     use chrono_tz::Europe::Paris;
 
     fn day(text: &str) -> NaiveDate {

@@ -1,9 +1,8 @@
 //! Capacity and assignment (RULES.md, "Paths, capacity and assignment").
 
 use crate::absences::{Absence, is_absent_today};
-use crate::onboarding::MentorStatus;
+use crate::mentors::MentorStatus;
 use crate::policy::Policies;
-use crate::refusal::Refusal;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::cmp::Ordering;
@@ -30,17 +29,13 @@ pub enum AssignmentRefusal {
     AlreadyAssigned,
 }
 
-impl Refusal for AssignmentRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            AssignmentRefusal::RequestedOutOfRange { .. } => "requested_students_out_of_range",
-            AssignmentRefusal::MentorNotActive => "mentor_not_active",
-            AssignmentRefusal::PathNotApproved => "path_not_approved",
-            AssignmentRefusal::NoRemainingCapacity => "no_remaining_capacity",
-            AssignmentRefusal::AlreadyAssigned => "already_assigned",
-        }
-    }
-}
+crate::refusal_codes!(AssignmentRefusal {
+    RequestedOutOfRange => "requested_students_out_of_range", InvalidField("requested_students");
+    MentorNotActive => "mentor_not_active", Conflict;
+    PathNotApproved => "path_not_approved", Conflict;
+    NoRemainingCapacity => "no_remaining_capacity", Conflict;
+    AlreadyAssigned => "already_assigned", Conflict;
+});
 
 /// RULES.md: "A mentor sets the number of students they want, 0..=50 (0 pauses new assignments)".
 pub fn check_requested_students(
@@ -145,6 +140,7 @@ fn preference(a: &MentorCapacity, b: &MentorCapacity) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refusal::Refusal;
 
     const PATH: Uuid = Uuid::from_u128(42);
 

@@ -1,6 +1,5 @@
 //! Euro amounts (RULES.md, "Money": "Amounts are euros, exact ... Never floats").
 
-use crate::refusal::Refusal;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -27,16 +26,12 @@ pub enum MoneyError {
     TooLarge,
 }
 
-impl Refusal for MoneyError {
-    fn code(&self) -> &'static str {
-        match self {
-            MoneyError::Malformed(_) => "malformed_amount",
-            MoneyError::Negative => "negative_amount",
-            MoneyError::SubCent(_) => "sub_cent_amount",
-            MoneyError::TooLarge => "amount_too_large",
-        }
-    }
-}
+crate::refusal_codes!(MoneyError {
+    Malformed => "malformed_amount", InvalidField("amount");
+    Negative => "negative_amount", InvalidField("amount");
+    SubCent => "sub_cent_amount", InvalidField("amount");
+    TooLarge => "amount_too_large", InvalidField("amount");
+});
 
 impl Money {
     pub const ZERO: Money = Money(Decimal::from_parts(0, 0, 0, false, 2));

@@ -1,9 +1,25 @@
 //! Pay for one session (RULES.md, Money: "Pay for a session").
 
 use crate::money::Money;
-use crate::policy::OutcomeFactors;
+use crate::policy::{OutcomeFactors, Percent};
 use crate::sessions::{SessionLength, SessionStatus};
 use rust_decimal::Decimal;
+
+// The factors are policy numbers; which state takes which factor is a rule of pay, so it lives
+// here, and the policies know nothing of sessions.
+impl OutcomeFactors {
+    /// The share of the session's price paid for a final state; `None` while it is still scheduled.
+    pub fn factor(&self, status: SessionStatus) -> Option<Percent> {
+        match status {
+            SessionStatus::Scheduled => None,
+            SessionStatus::Completed => Some(self.completed),
+            SessionStatus::StudentNoShow => Some(self.student_no_show),
+            SessionStatus::LateCancelledByStudent => Some(self.late_cancelled_by_student),
+            SessionStatus::Cancelled => Some(self.cancelled),
+            SessionStatus::LateCancelledByMentor => Some(self.late_cancelled_by_mentor),
+        }
+    }
+}
 
 /// RULES.md, Money: "Pay for a session = rate x minutes / 60 x outcome factor, rounded half away
 /// from zero to the cent". `None` while the session is still scheduled (no outcome to pay).
@@ -27,6 +43,20 @@ mod tests {
 
     fn m(text: &str) -> Money {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn each_final_state_takes_its_factor() {
+        let factors = OutcomeFactors::default();
+        assert_eq!(
+            factors.factor(SessionStatus::Completed),
+            Some(Percent::FULL)
+        );
+        assert_eq!(
+            factors.factor(SessionStatus::StudentNoShow),
+            Some(Percent::HALF)
+        );
+        assert_eq!(factors.factor(SessionStatus::Scheduled), None);
     }
 
     #[test]

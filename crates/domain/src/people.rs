@@ -97,6 +97,23 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// A mentor's manager who is not one: not staff, or no longer active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must be an active manager or admin")]
+pub struct NotAManager;
+
+crate::refusal_codes!(NotAManager => "not_a_manager", InvalidField("manager_id"));
+
+/// RULES.md, Roles: "Each mentor has one manager", the person told of the mentor's absences and
+/// reports: an active member of staff. `account` is the proposed manager's role and active flag,
+/// `None` when there is no such account.
+pub fn check_manager(account: Option<(Role, bool)>) -> Result<(), NotAManager> {
+    match account {
+        Some((role, true)) if role.is_staff() => Ok(()),
+        _ => Err(NotAManager),
+    }
+}
+
 /// Whether `actor` may switch a person's account on or off. Never their own (an admin could
 /// lock everyone out); admins any other account, managers students'.
 pub fn may_set_active(actor: Role, own: bool, target: Role) -> bool {
@@ -160,6 +177,18 @@ mod tests {
         assert!(!Role::Manager.may_edit_mentor_profile(false));
         assert!(Role::Manager.may_assign_manager() && Role::Admin.may_assign_manager());
         assert!(!Role::Mentor.may_assign_manager() && !Role::Student.may_assign_manager());
+    }
+
+    #[test]
+    fn a_manager_is_active_staff() {
+        assert_eq!(check_manager(Some((Role::Manager, true))), Ok(()));
+        assert_eq!(check_manager(Some((Role::Admin, true))), Ok(()));
+        assert_eq!(
+            check_manager(Some((Role::Manager, false))),
+            Err(NotAManager)
+        );
+        assert_eq!(check_manager(Some((Role::Mentor, true))), Err(NotAManager));
+        assert_eq!(check_manager(None), Err(NotAManager));
     }
 
     #[test]

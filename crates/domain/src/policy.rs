@@ -1,8 +1,6 @@
 //! The numbers RULES.md marks *(policy)*: defaults an admin may change (stored, versioned and
 //! audited by the store). The rate card is versioned on its own (see [`crate::rates`]).
 
-use crate::refusal::Refusal;
-use crate::sessions::SessionStatus;
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -63,20 +61,6 @@ impl Default for OutcomeFactors {
             late_cancelled_by_student: Percent::HALF,
             cancelled: Percent::ZERO,
             late_cancelled_by_mentor: Percent::ZERO,
-        }
-    }
-}
-
-impl OutcomeFactors {
-    /// The share of the session's price paid for a final state; `None` while it is still scheduled.
-    pub fn factor(&self, status: SessionStatus) -> Option<Percent> {
-        match status {
-            SessionStatus::Scheduled => None,
-            SessionStatus::Completed => Some(self.completed),
-            SessionStatus::StudentNoShow => Some(self.student_no_show),
-            SessionStatus::LateCancelledByStudent => Some(self.late_cancelled_by_student),
-            SessionStatus::Cancelled => Some(self.cancelled),
-            SessionStatus::LateCancelledByMentor => Some(self.late_cancelled_by_mentor),
         }
     }
 }
@@ -164,16 +148,12 @@ pub enum PolicyError {
     NotesGraceTooLong(u32),
 }
 
-impl Refusal for PolicyError {
-    fn code(&self) -> &'static str {
-        match self {
-            PolicyError::PercentOutOfRange(_) => "percent_out_of_range",
-            PolicyError::MaxDocumentBytesZero => "max_document_bytes_zero",
-            PolicyError::CancellationNoticeTooLong(_) => "cancellation_notice_too_long",
-            PolicyError::NotesGraceTooLong(_) => "notes_grace_too_long",
-        }
-    }
-}
+crate::refusal_codes!(PolicyError {
+    PercentOutOfRange => "percent_out_of_range", InvalidField("outcome_factors");
+    MaxDocumentBytesZero => "max_document_bytes_zero", InvalidField("max_document_bytes");
+    CancellationNoticeTooLong => "cancellation_notice_too_long", InvalidField("cancellation_notice_hours");
+    NotesGraceTooLong => "notes_grace_too_long", InvalidField("notes_grace_days");
+});
 
 /// Time zones travel as IANA names ("Europe/Paris").
 pub(crate) mod zone_name {
@@ -194,6 +174,7 @@ pub(crate) mod zone_name {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refusal::Refusal;
 
     #[test]
     fn defaults_are_those_of_the_rules() {
@@ -204,11 +185,6 @@ mod tests {
         assert_eq!(p.cancellation_notice(), TimeDelta::hours(24));
         assert_eq!(p.platform_zone.name(), "Europe/Paris");
         assert_eq!(p.max_requested_students, 50);
-        assert_eq!(
-            p.outcome_factors.factor(SessionStatus::Completed),
-            Some(Percent::FULL)
-        );
-        assert_eq!(p.outcome_factors.factor(SessionStatus::Scheduled), None);
         assert_eq!(p.validate(), Ok(()));
     }
 

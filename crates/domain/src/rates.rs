@@ -3,7 +3,6 @@
 use crate::calendar::local_date;
 use crate::catalog::{Complexity, Difficulty, Level};
 use crate::money::Money;
-use crate::refusal::Refusal;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -32,22 +31,14 @@ pub struct RateOutOfBounds {
     pub rate: Money,
 }
 
-impl Refusal for RateOutOfBounds {
-    fn code(&self) -> &'static str {
-        "rate_out_of_bounds"
-    }
-}
+crate::refusal_codes!(RateOutOfBounds => "rate_out_of_bounds", InvalidField("cells"));
 
 /// A refused rate card, with every cell out of bounds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the rate card has {} cell(s) outside 25.00..=40.00", .0.len())]
 pub struct InvalidRateCard(pub Vec<RateOutOfBounds>);
 
-impl Refusal for InvalidRateCard {
-    fn code(&self) -> &'static str {
-        "invalid_rate_card"
-    }
-}
+crate::refusal_codes!(InvalidRateCard => "invalid_rate_card", InvalidField("cells"));
 
 impl RateCard {
     /// RULES.md, Money: a card is accepted only when every cell lies within EUR 25.00..=40.00.
@@ -82,6 +73,14 @@ impl RateCard {
     /// The hourly rate for a path complexity and a project difficulty.
     pub fn rate(&self, complexity: Complexity, difficulty: Difficulty) -> Money {
         self.cells[index(complexity)][index(difficulty)]
+    }
+
+    /// The lowest and the highest hourly rate of the card, for people reading what they may earn.
+    pub fn range(&self) -> (Money, Money) {
+        let all = self.cells.iter().flatten().copied();
+        let low = all.clone().min().unwrap_or(MIN_HOURLY_RATE);
+        let high = all.max().unwrap_or(MAX_HOURLY_RATE);
+        (low, high)
     }
 
     /// The cells, row per complexity 1..=3, column per difficulty 1..=3.

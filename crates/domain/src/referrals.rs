@@ -1,9 +1,8 @@
 //! Referrals (RULES.md, Money: "Referral bonus").
 
+use crate::mentors::MentorStatus;
 use crate::money::Money;
-use crate::onboarding::MentorStatus;
 use crate::people::normalize_email;
-use crate::refusal::Refusal;
 use chrono::{DateTime, Utc};
 use std::num::NonZeroU32;
 use uuid::Uuid;
@@ -12,6 +11,20 @@ use uuid::Uuid;
 pub const FIRST_REFERRALS_BONUS: Money = Money::euros(30);
 /// The bonus for the fourth qualifying referral and every one after.
 pub const LATER_REFERRALS_BONUS: Money = Money::euros(50);
+
+/// The characters of a referral code: letters and digits without look-alikes (no 0/O, 1/I).
+/// 32 of them, so each random byte picks one without bias.
+const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A mentor's referral code, made from 8 random bytes: 8 characters people can read aloud and
+/// type back (40 bits, so two mentors sharing one is a one-in-a-trillion event the database's
+/// unique index refuses).
+pub fn referral_code(random: [u8; 8]) -> String {
+    random
+        .iter()
+        .map(|byte| char::from(CODE_ALPHABET[usize::from(byte % 32)]))
+        .collect()
+}
 
 /// RULES.md, Money: "The referrer's n-th qualifying referral earns EUR 30 for n = 1..=3 and EUR 50
 /// from n = 4 on". `nth` counts the referrer's qualifying referrals from 1, in qualification order.
@@ -55,16 +68,12 @@ pub enum ReferralRefusal {
     ReferrerCannotChange,
 }
 
-impl Refusal for ReferralRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            ReferralRefusal::UnknownCode => "referral_code_unknown",
-            ReferralRefusal::ReferrerNotActive => "referrer_not_active",
-            ReferralRefusal::SelfReferral => "self_referral",
-            ReferralRefusal::ReferrerCannotChange => "referrer_cannot_change",
-        }
-    }
-}
+crate::refusal_codes!(ReferralRefusal {
+    UnknownCode => "referral_code_unknown", InvalidField("referral_code");
+    ReferrerNotActive => "referrer_not_active", InvalidField("referral_code");
+    SelfReferral => "self_referral", InvalidField("referral_code");
+    ReferrerCannotChange => "referrer_cannot_change", Conflict;
+});
 
 /// RULES.md, Money: at application, "the code must belong to an active mentor" and "No
 /// self-referral" (the applicant has no id yet, so the same normalized email is the same person).
@@ -99,6 +108,7 @@ pub fn check_referrer_change(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refusal::Refusal;
 
     fn nth(n: u32) -> NonZeroU32 {
         NonZeroU32::new(n).unwrap()
@@ -124,6 +134,13 @@ mod tests {
             referral_qualified_at(MentorStatus::Suspended, Some(at)),
             None
         );
+    }
+
+    #[test]
+    fn codes_are_eight_readable_characters() {
+        let code = referral_code([0, 31, 32, 255, 8, 14, 200, 100]);
+        assert_eq!(code, "A9A9JQJE");
+        assert!(!code.contains(['0', 'O', '1', 'I']));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Difficulty reports (RULES.md, "Difficulty reports").
 
 use crate::people::Role;
-use crate::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 
 /// RULES.md: "category (`motivation | technical | personal | funding | attendance | other`)".
@@ -46,14 +45,10 @@ pub enum ReportRefusal {
     OnlyStaff,
 }
 
-impl Refusal for ReportRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            ReportRefusal::TransitionNotAllowed { .. } => "transition_not_allowed",
-            ReportRefusal::OnlyStaff => "only_staff",
-        }
-    }
-}
+crate::refusal_codes!(ReportRefusal {
+    TransitionNotAllowed => "transition_not_allowed", Conflict;
+    OnlyStaff => "only_staff", Forbidden;
+});
 
 /// RULES.md, Difficulty reports: "managers move it `open -> acknowledged -> resolved`", one step
 /// at a time (an admin may do what a manager does).

@@ -2,10 +2,9 @@
 
 use crate::absences::Absence;
 use crate::calendar::{local_date, start_of_day};
-use crate::onboarding::MentorStatus;
+use crate::mentors::MentorStatus;
 use crate::people::Role;
 use crate::policy::Policies;
-use crate::refusal::Refusal;
 use crate::weeks::{AllowedWeekdays, WeekKey, local_weekday, weekday_name};
 use chrono::{DateTime, Days, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
@@ -25,11 +24,7 @@ pub enum SessionLength {
 #[error("a session lasts 30, 45 or 60 minutes, not {0}")]
 pub struct InvalidSessionLength(pub u16);
 
-impl Refusal for InvalidSessionLength {
-    fn code(&self) -> &'static str {
-        "invalid_session_length"
-    }
-}
+crate::refusal_codes!(InvalidSessionLength => "invalid_session_length", InvalidField("session_length"));
 
 impl SessionLength {
     pub const ALL: [SessionLength; 3] = [
@@ -179,19 +174,15 @@ pub enum BookingRefusal {
     MentorAbsent { absence_id: Uuid },
 }
 
-impl Refusal for BookingRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            BookingRefusal::NotAssigned => "not_assigned",
-            BookingRefusal::MentorNotActive => "mentor_not_active",
-            BookingRefusal::InThePast => "in_the_past",
-            BookingRefusal::WeekdayNotAllowed { .. } => "weekday_not_allowed",
-            BookingRefusal::WeekAlreadyTaken { .. } => "week_already_taken",
-            BookingRefusal::OverlapsOtherSession { .. } => "overlaps_other_session",
-            BookingRefusal::MentorAbsent { .. } => "mentor_absent",
-        }
-    }
-}
+crate::refusal_codes!(BookingRefusal {
+    NotAssigned => "not_assigned", Conflict;
+    MentorNotActive => "mentor_not_active", Conflict;
+    InThePast => "in_the_past", InvalidField("start");
+    WeekdayNotAllowed => "weekday_not_allowed", Conflict;
+    WeekAlreadyTaken => "week_already_taken", Conflict;
+    OverlapsOtherSession => "overlaps_other_session", Conflict;
+    MentorAbsent => "mentor_absent", Conflict;
+});
 
 /// RULES.md, Sessions: every booking and rescheduling rule at once: an assigned student and an
 /// active mentor, only into the future, an allowed local weekday, one session per student per ISO
@@ -296,18 +287,14 @@ pub enum SessionRefusal {
     SummaryRequired,
 }
 
-impl Refusal for SessionRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            SessionRefusal::NotScheduled { .. } => "session_not_scheduled",
-            SessionRefusal::AlreadyStarted => "session_already_started",
-            SessionRefusal::NotStarted => "session_not_started",
-            SessionRefusal::NoShowTooEarly { .. } => "no_show_too_early",
-            SessionRefusal::NotesNeedAnOutcome { .. } => "notes_need_an_outcome",
-            SessionRefusal::SummaryRequired => "summary_required",
-        }
-    }
-}
+crate::refusal_codes!(SessionRefusal {
+    NotScheduled => "session_not_scheduled", Conflict;
+    AlreadyStarted => "session_already_started", Conflict;
+    NotStarted => "session_not_started", Conflict;
+    NoShowTooEarly => "no_show_too_early", Conflict;
+    NotesNeedAnOutcome => "notes_need_an_outcome", Conflict;
+    SummaryRequired => "summary_required", InvalidField("summary");
+});
 
 /// RULES.md, Sessions: "Booking and rescheduling only into the future": only a scheduled session
 /// that has not started can be moved or cancelled. (The new start goes through [`validate_booking`]
@@ -427,6 +414,7 @@ pub fn is_payable(status: SessionStatus, notes_recorded: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refusal::Refusal;
     use chrono_tz::Europe::Paris;
 
     fn at(text: &str) -> DateTime<Utc> {

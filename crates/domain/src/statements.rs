@@ -6,7 +6,6 @@ use crate::pay::session_pay;
 use crate::people::Role;
 use crate::policy::OutcomeFactors;
 use crate::referrals::referral_bonus;
-use crate::refusal::Refusal;
 use crate::sessions::{SessionLength, SessionStatus, is_payable};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -310,21 +309,17 @@ pub enum StatementRefusal {
     NumbersExhausted { month: StatementMonth },
 }
 
-impl Refusal for StatementRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            StatementRefusal::TransitionNotAllowed { .. } => "transition_not_allowed",
-            StatementRefusal::MonthNotOver { .. } => "month_not_over",
-            StatementRefusal::OnlyTheMentor => "only_the_mentor",
-            StatementRefusal::OnlyStaff => "only_staff",
-            StatementRefusal::ReasonRequired => "reason_required",
-            StatementRefusal::PaymentReferenceRequired => "payment_reference_required",
-            StatementRefusal::ItemListedTwice { .. } => "item_listed_twice",
-            StatementRefusal::TotalTooLarge => "amount_too_large",
-            StatementRefusal::NumbersExhausted { .. } => "statement_numbers_exhausted",
-        }
-    }
-}
+crate::refusal_codes!(StatementRefusal {
+    TransitionNotAllowed => "transition_not_allowed", Conflict;
+    MonthNotOver => "month_not_over", Conflict;
+    OnlyTheMentor => "only_the_mentor", Forbidden;
+    OnlyStaff => "only_staff", Forbidden;
+    ReasonRequired => "reason_required", InvalidField("reason");
+    PaymentReferenceRequired => "payment_reference_required", InvalidField("payment_reference");
+    ItemListedTwice => "item_listed_twice", Conflict;
+    TotalTooLarge => "amount_too_large", InvalidField("amount");
+    NumbersExhausted => "statement_numbers_exhausted", Conflict;
+});
 
 fn step(
     from: StatementStatus,
@@ -490,6 +485,7 @@ impl<'de> Deserialize<'de> for StatementNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::refusal::Refusal;
     use chrono_tz::Europe::Paris;
 
     fn at(text: &str) -> DateTime<Utc> {

@@ -2,7 +2,6 @@
 //! is the ISO week (Monday to Sunday) in the student's time zone", and the allowed weekdays).
 
 use crate::calendar::local_date;
-use crate::refusal::Refusal;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -130,14 +129,10 @@ pub enum AllowedWeekdaysError {
     UnknownDay(String),
 }
 
-impl Refusal for AllowedWeekdaysError {
-    fn code(&self) -> &'static str {
-        match self {
-            AllowedWeekdaysError::Empty => "no_weekday_allowed",
-            AllowedWeekdaysError::UnknownDay(_) => "unknown_weekday",
-        }
-    }
-}
+crate::refusal_codes!(AllowedWeekdaysError {
+    Empty => "no_weekday_allowed", InvalidField("allowed_weekdays");
+    UnknownDay => "unknown_weekday", InvalidField("allowed_weekdays");
+});
 
 impl AllowedWeekdays {
     /// All seven days, the default.

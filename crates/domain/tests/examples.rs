@@ -1,12 +1,13 @@
-//! The worked cases of `shared/examples/`, computed independently of this crate (RULES.md:
-//! "tests should read them"). The files sit beside the repository: `<repo>/../shared/examples`.
+//! The worked cases of the program's examples, computed independently of this crate (RULES.md:
+//! "tests should read them"), copied into the repository as `tests/examples/` so that a clone
+//! alone runs them.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use mentorship_domain::calendar::local_date;
 use mentorship_domain::catalog::Level;
+use mentorship_domain::mentors::another_path_eligible_from;
 use mentorship_domain::money::Money;
-use mentorship_domain::onboarding::another_path_eligible_from;
 use mentorship_domain::pay::session_pay;
 use mentorship_domain::policy::OutcomeFactors;
 use mentorship_domain::rates::RateCard;
@@ -22,10 +23,7 @@ fn cases<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<T> {
     struct File<T> {
         cases: Vec<T>,
     }
-    let path = format!(
-        "{}/../../../shared/examples/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/examples/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let file: File<T> =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {path}: {e}"));

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use mentorship_domain::people::{Role, Scope};
 use uuid::Uuid;
 
-use crate::audit::AuditEntry;
+use crate::audit::{self, AuditEntry};
+use crate::db::query;
 use crate::{Page, PageRequest, Store, StoreError, new_id};
 
 /// A key as its owner sees it later: never the secret, only its first characters.
@@ -91,8 +92,9 @@ pub async fn create(store: &Store, new: NewApiKey) -> Result<ApiKey, StoreError>
         expires_at: new.expires_at,
         created_at: crate::now(),
     };
-    write_tx!(store, |tx| {
-        sqlx::query(SQL)
+    let mut tx = store.begin().await?;
+    tx.execute(
+        query(SQL)
             .bind(key.id)
             .bind(key.owner_id)
             .bind(&key.name)
@@ -100,22 +102,18 @@ pub async fn create(store: &Store, new: NewApiKey) -> Result<ApiKey, StoreError>
             .bind(&key.key_prefix)
             .bind(scopes_text(&key.scopes))
             .bind(key.expires_at)
-            .bind(key.created_at)
-            .execute(&mut *tx)
-            .await?;
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(key.owner_id),
-                action: "api_key.created",
-                object_type: "api_key",
-                object_id: key.id,
-                before: None,
-                after: serde_json::to_value(&key).ok(),
-                at: key.created_at,
-            }
-        );
-    });
+            .bind(key.created_at),
+    )
+    .await?;
+    let entry = AuditEntry::created(
+        "api_key.created",
+        Some(key.owner_id),
+        "api_key",
+        key.id,
+        &key,
+    );
+    audit::write(&mut tx, entry).await?;
+    tx.commit().await?;
     Ok(key)
 }
 
@@ -128,16 +126,14 @@ pub async fn list(
     const ALL: &str = select_keys!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
     const OWN: &str =
         select_keys!("WHERE owner_id = $3 AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
-    let rows: Vec<ApiKeyRow> = read!(store, |pool| {
-        let query = sqlx::query_as(if owner.is_some() { OWN } else { ALL })
-            .bind(page.after_or(Uuid::nil()))
-            .bind(page.fetch_limit());
-        let query = match owner {
-            Some(o) => query.bind(o),
-            None => query,
-        };
-        query.fetch_all(pool).await?
-    });
+    let list = query(if owner.is_some() { OWN } else { ALL })
+        .bind(page.after_or(Uuid::nil()))
+        .bind(page.fetch_limit());
+    let list = match owner {
+        Some(o) => list.bind(o),
+        None => list,
+    };
+    let rows: Vec<ApiKeyRow> = store.fetch_all(list).await?;
     let keys = rows
         .into_iter()
         .map(ApiKey::try_from)
@@ -153,30 +149,17 @@ pub async fn delete(
     actor: Uuid,
 ) -> Result<(), StoreError> {
     const SQL: &str = "DELETE FROM api_keys WHERE id = $1 AND ($2 IS NULL OR owner_id = $2)";
-    write_tx!(store, |tx| {
-        let deleted = sqlx::query(SQL)
-            .bind(id)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::NotFound("api key"));
-        }
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(actor),
-                action: "api_key.deleted",
-                object_type: "api_key",
-                object_id: id,
-                before: None,
-                after: None,
-                at: crate::now(),
-            }
-        );
-    });
-    Ok(())
+    let mut tx = store.begin().await?;
+    let deleted = tx.execute(query(SQL).bind(id).bind(owner)).await?;
+    if deleted == 0 {
+        return Err(StoreError::NotFound("api key"));
+    }
+    audit::write(
+        &mut tx,
+        AuditEntry::event("api_key.deleted", Some(actor), "api_key", id),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// The key with this hash and its owner's id and role, if the key is unexpired and the owner active.
@@ -194,11 +177,9 @@ pub async fn authenticate(
         key: ApiKeyRow,
         role: String,
     }
-    let row: Option<Row> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(key_hash)
-        .bind(now)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<Row> = store
+        .fetch_optional(query(SQL).bind(key_hash).bind(now))
+        .await?;
     row.map(|r| {
         let role = r
             .role

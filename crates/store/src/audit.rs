@@ -3,7 +3,12 @@
 //! describe, so a change and its audit row land together or not at all.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
+
+use crate::db::{Tx, query};
+use crate::record::{Change, snapshot};
+use crate::{Store, StoreError};
 
 /// One audited change.
 #[derive(Debug, Clone)]
@@ -17,33 +22,92 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
 }
 
-pub(crate) const INSERT_SQL: &str = "INSERT INTO audit_log \
-     (id, actor_id, action, object_type, object_id, before, after, at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+impl AuditEntry {
+    /// A change of an object from `before` to `after`.
+    pub(crate) fn change<T: Serialize>(
+        change: &Change,
+        object_type: &'static str,
+        object_id: Uuid,
+        before: &T,
+        after: &T,
+    ) -> Self {
+        AuditEntry {
+            actor_id: change.actor,
+            action: change.action,
+            object_type,
+            object_id,
+            before: snapshot(before),
+            after: snapshot(after),
+            at: crate::now(),
+        }
+    }
 
-/// Writes an audit row inside the open transaction `$tx`.
-macro_rules! audit {
-    ($tx:ident, $entry:expr) => {{
-        let entry: $crate::audit::AuditEntry = $entry;
-        sqlx::query($crate::audit::INSERT_SQL)
-            .bind($crate::new_id())
+    /// The creation of an object, as it was made.
+    pub(crate) fn created<T: Serialize>(
+        action: &'static str,
+        actor_id: Option<Uuid>,
+        object_type: &'static str,
+        object_id: Uuid,
+        created: &T,
+    ) -> Self {
+        AuditEntry {
+            actor_id,
+            action,
+            object_type,
+            object_id,
+            before: None,
+            after: snapshot(created),
+            at: crate::now(),
+        }
+    }
+
+    /// Something done to an object that changes no state of it (a download, a deletion).
+    pub(crate) fn event(
+        action: &'static str,
+        actor_id: Option<Uuid>,
+        object_type: &'static str,
+        object_id: Uuid,
+    ) -> Self {
+        AuditEntry {
+            actor_id,
+            action,
+            object_type,
+            object_id,
+            before: None,
+            after: None,
+            at: crate::now(),
+        }
+    }
+}
+
+/// Writes an audit row inside the transaction of the change it describes.
+pub(crate) async fn write(tx: &mut Tx, entry: AuditEntry) -> Result<(), StoreError> {
+    const SQL: &str = "INSERT INTO audit_log \
+                       (id, actor_id, action, object_type, object_id, before, after, at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    tx.execute(
+        query(SQL)
+            .bind(crate::new_id())
             .bind(entry.actor_id)
             .bind(entry.action)
             .bind(entry.object_type)
             .bind(entry.object_id)
             .bind(entry.before.map(|v| v.to_string()))
             .bind(entry.after.map(|v| v.to_string()))
-            .bind(entry.at)
-            .execute(&mut *$tx)
-            .await?;
-    }};
+            .bind(entry.at),
+    )
+    .await?;
+    Ok(())
 }
 
 /// How many audit rows an object has; for checks that a change was audited.
-pub async fn count_for(store: &crate::Store, object_id: Uuid) -> Result<i64, crate::StoreError> {
+pub async fn count_for(store: &Store, object_id: Uuid) -> Result<i64, StoreError> {
     const SQL: &str = "SELECT COUNT(*) FROM audit_log WHERE object_id = $1";
-    Ok(read!(store, |pool| sqlx::query_scalar(SQL)
-        .bind(object_id)
-        .fetch_one(pool)
-        .await?))
+    store.scalar(query(SQL).bind(object_id)).await
+}
+
+/// The actions audited on an object, oldest first; for checks of what a change recorded.
+pub async fn actions_for(store: &Store, object_id: Uuid) -> Result<Vec<String>, StoreError> {
+    const SQL: &str = "SELECT action FROM audit_log WHERE object_id = $1 ORDER BY id";
+    store.scalars(query(SQL).bind(object_id)).await
 }

@@ -5,7 +5,9 @@ use mentorship_domain::catalog::Level;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::AuditEntry;
+use crate::db::{Query, query};
+use crate::events::Step;
+use crate::record::{self, Change, Record};
 use crate::{Page, PageRequest, Store, StoreError, new_id};
 
 /// A training path.
@@ -43,7 +45,7 @@ fn level(value: i64) -> Result<Level, StoreError> {
 }
 
 #[derive(sqlx::FromRow)]
-struct PathRow {
+pub(crate) struct PathRow {
     id: Uuid,
     title: String,
     field: String,
@@ -71,7 +73,7 @@ impl TryFrom<PathRow> for Path {
 }
 
 #[derive(sqlx::FromRow)]
-struct ProjectRow {
+pub(crate) struct ProjectRow {
     id: Uuid,
     path_id: Uuid,
     title: String,
@@ -137,23 +139,73 @@ pub struct ProjectFields {
     pub description: String,
 }
 
-fn audit_entry<T: Serialize>(
-    actor: Uuid,
-    action: &'static str,
-    object_type: &'static str,
-    id: Uuid,
-    before: Option<&T>,
-    after: &T,
-    at: DateTime<Utc>,
-) -> AuditEntry {
-    AuditEntry {
-        actor_id: Some(actor),
-        action,
-        object_type,
-        object_id: id,
-        before: before.and_then(|b| serde_json::to_value(b).ok()),
-        after: serde_json::to_value(after).ok(),
-        at,
+impl Record for Path {
+    type Row = PathRow;
+    const NAME: &'static str = "path";
+    const SELECT: &'static str = select_paths!("WHERE id = $1");
+    const LOCK: &'static str = "SELECT id FROM paths WHERE id = $1 FOR UPDATE";
+    const UNIQUE: &'static str = "title";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
+        self.version = version;
+        self.updated_at = at;
+    }
+
+    fn update(&self, version: i64) -> Query {
+        const SQL: &str = "UPDATE paths SET title = $2, field = $3, complexity = $4, description = $5, \
+                           version = $6, updated_at = $7 WHERE id = $1 AND version = $8";
+        query(SQL)
+            .bind(self.id)
+            .bind(&self.title)
+            .bind(&self.field)
+            .bind(i64::from(self.complexity.get()))
+            .bind(&self.description)
+            .bind(self.version)
+            .bind(self.updated_at)
+            .bind(version)
+    }
+}
+
+impl Record for Project {
+    type Row = ProjectRow;
+    const NAME: &'static str = "project";
+    const SELECT: &'static str = select_projects!("WHERE id = $1");
+    const LOCK: &'static str = "SELECT id FROM projects WHERE id = $1 FOR UPDATE";
+    const UNIQUE: &'static str = "position";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
+        self.version = version;
+        self.updated_at = at;
+    }
+
+    fn update(&self, version: i64) -> Query {
+        const SQL: &str = "UPDATE projects SET title = $2, position = $3, difficulty = $4, \
+                           description = $5, version = $6, updated_at = $7 WHERE id = $1 AND version = $8";
+        query(SQL)
+            .bind(self.id)
+            .bind(&self.title)
+            .bind(self.position)
+            .bind(i64::from(self.difficulty.get()))
+            .bind(&self.description)
+            .bind(self.version)
+            .bind(self.updated_at)
+            .bind(version)
     }
 }
 
@@ -176,32 +228,27 @@ pub async fn create_path(
         created_at: now,
         updated_at: now,
     };
-    write_tx!(store, |tx| {
-        sqlx::query(SQL)
+    let mut tx = store.begin().await?;
+    tx.execute(
+        query(SQL)
             .bind(path.id)
             .bind(&path.title)
             .bind(&path.field)
             .bind(i64::from(path.complexity.get()))
             .bind(&path.description)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("title"))?;
-        audit!(
-            tx,
-            audit_entry(actor, "path.created", "path", path.id, None, &path, now)
-        );
-    });
+            .bind(now),
+    )
+    .await
+    .map_err(StoreError::unique_as("title"))?;
+    record::created(&mut tx, &path, "path.created", Some(actor), &[]).await?;
+    tx.commit().await?;
     Ok(path)
 }
 
 /// One path by id.
 pub async fn get_path(store: &Store, id: Uuid) -> Result<Path, StoreError> {
     const SQL: &str = select_paths!("WHERE id = $1");
-    let row: Option<PathRow> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<PathRow> = store.fetch_optional(query(SQL).bind(id)).await?;
     row.ok_or(StoreError::NotFound("path"))?.try_into()
 }
 
@@ -211,22 +258,17 @@ pub async fn list_paths(
     field: Option<&str>,
     page: PageRequest,
 ) -> Result<Page<Path>, StoreError> {
-    // `LIMIT CAST($2 AS BIGINT)`, not `LIMIT CAST($2 AS BIGINT)`: the bundled SQLite (3.51) reads a bare
-    // `LIMIT ?` at prepare time, so every new binding expires the cached statement and each list
-    // re-prepares its SQL (BENCHMARKS.md). A cast is read at run time; PostgreSQL does the same.
     const ALL: &str = select_paths!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
     const BY_FIELD: &str =
         select_paths!("WHERE field = $3 AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
-    let rows: Vec<PathRow> = read!(store, |pool| {
-        let query = sqlx::query_as(if field.is_some() { BY_FIELD } else { ALL })
-            .bind(page.after_or(Uuid::nil()))
-            .bind(page.fetch_limit());
-        let query = match field {
-            Some(f) => query.bind(f),
-            None => query,
-        };
-        query.fetch_all(pool).await?
-    });
+    let list = query(if field.is_some() { BY_FIELD } else { ALL })
+        .bind(page.after_or(Uuid::nil()))
+        .bind(page.fetch_limit());
+    let list = match field {
+        Some(f) => list.bind(f),
+        None => list,
+    };
+    let rows: Vec<PathRow> = store.fetch_all(list).await?;
     let paths = rows
         .into_iter()
         .map(Path::try_from)
@@ -242,58 +284,26 @@ pub async fn update_path(
     edit: impl FnOnce(PathFields) -> PathFields,
     actor: Uuid,
 ) -> Result<Path, StoreError> {
-    const CURRENT: &str = select_paths!("WHERE id = $1");
-    const SQL: &str = "UPDATE paths SET title = $2, field = $3, complexity = $4, description = $5, \
-                       version = version + 1, updated_at = $6 WHERE id = $1 AND version = $7";
-    write_tx!(store, |tx| {
-        let row: Option<PathRow> = sqlx::query_as(CURRENT)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let before: Path = row.ok_or(StoreError::NotFound("path"))?.try_into()?;
-        if before.version != expected_version {
-            return Err(StoreError::VersionMismatch("path"));
-        }
+    let change = Change::by("path.updated", actor).at_version(expected_version);
+    let mut tx = store.begin().await?;
+    let path = record::change(&mut tx, id, change, |before: &Path| {
         let fields = edit(PathFields {
             title: before.title.clone(),
             field: before.field.clone(),
             complexity: before.complexity,
             description: before.description.clone(),
         });
-        let after = Path {
+        Ok(Step::quiet(Path {
             title: fields.title,
             field: fields.field,
             complexity: fields.complexity,
             description: fields.description,
-            version: before.version + 1,
-            updated_at: crate::now(),
             ..before.clone()
-        };
-        sqlx::query(SQL)
-            .bind(id)
-            .bind(&after.title)
-            .bind(&after.field)
-            .bind(i64::from(after.complexity.get()))
-            .bind(&after.description)
-            .bind(after.updated_at)
-            .bind(expected_version)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("title"))?;
-        audit!(
-            tx,
-            audit_entry(
-                actor,
-                "path.updated",
-                "path",
-                id,
-                Some(&before),
-                &after,
-                after.updated_at
-            )
-        );
-        Ok(after)
+        }))
     })
+    .await?;
+    tx.commit().await?;
+    Ok(path)
 }
 
 /// Adds a project to a path, at `position` or after the last one.
@@ -310,68 +320,47 @@ pub async fn create_project(
     const SQL: &str = "INSERT INTO projects (id, path_id, title, position, difficulty, description, version, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)";
     let now = crate::now();
-    write_tx!(store, |tx| {
-        let exists: i64 = sqlx::query_scalar(PATH_EXISTS)
-            .bind(path_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if exists == 0 {
-            return Err(StoreError::NotFound("path"));
-        }
-        let position = match fields.position {
-            Some(p) => p,
-            None => {
-                sqlx::query_scalar(NEXT_POSITION)
-                    .bind(path_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
-        let project = Project {
-            id: new_id(),
-            path_id,
-            title: fields.title,
-            position,
-            difficulty: fields.difficulty,
-            description: fields.description,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        sqlx::query(SQL)
+    let mut tx = store.begin().await?;
+    let exists: i64 = tx.scalar(query(PATH_EXISTS).bind(path_id)).await?;
+    if exists == 0 {
+        return Err(StoreError::NotFound("path"));
+    }
+    let position = match fields.position {
+        Some(p) => p,
+        None => tx.scalar(query(NEXT_POSITION).bind(path_id)).await?,
+    };
+    let project = Project {
+        id: new_id(),
+        path_id,
+        title: fields.title,
+        position,
+        difficulty: fields.difficulty,
+        description: fields.description,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.execute(
+        query(SQL)
             .bind(project.id)
             .bind(path_id)
             .bind(&project.title)
             .bind(project.position)
             .bind(i64::from(project.difficulty.get()))
             .bind(&project.description)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("position"))?;
-        audit!(
-            tx,
-            audit_entry(
-                actor,
-                "project.created",
-                "project",
-                project.id,
-                None,
-                &project,
-                now
-            )
-        );
-        Ok(project)
-    })
+            .bind(now),
+    )
+    .await
+    .map_err(StoreError::unique_as("position"))?;
+    record::created(&mut tx, &project, "project.created", Some(actor), &[]).await?;
+    tx.commit().await?;
+    Ok(project)
 }
 
 /// One project by id.
 pub async fn get_project(store: &Store, id: Uuid) -> Result<Project, StoreError> {
     const SQL: &str = select_projects!("WHERE id = $1");
-    let row: Option<ProjectRow> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<ProjectRow> = store.fetch_optional(query(SQL).bind(id)).await?;
     row.ok_or(StoreError::NotFound("project"))?.try_into()
 }
 
@@ -385,14 +374,14 @@ pub async fn list_projects(
         "WHERE path_id = $1 AND position > $2 ORDER BY position LIMIT CAST($3 AS BIGINT)"
     );
     get_path(store, path_id).await?;
-    let rows: Vec<ProjectRow> = read!(store, |pool| {
-        sqlx::query_as(SQL)
-            .bind(path_id)
-            .bind(page.after_or(0))
-            .bind(page.fetch_limit())
-            .fetch_all(pool)
-            .await?
-    });
+    let rows: Vec<ProjectRow> = store
+        .fetch_all(
+            query(SQL)
+                .bind(path_id)
+                .bind(page.after_or(0))
+                .bind(page.fetch_limit()),
+        )
+        .await?;
     let projects = rows
         .into_iter()
         .map(Project::try_from)
@@ -409,56 +398,24 @@ pub async fn update_project(
     edit: impl FnOnce(ProjectFields) -> ProjectFields,
     actor: Uuid,
 ) -> Result<Project, StoreError> {
-    const CURRENT: &str = select_projects!("WHERE id = $1");
-    const SQL: &str = "UPDATE projects SET title = $2, position = $3, difficulty = $4, description = $5, \
-                       version = version + 1, updated_at = $6 WHERE id = $1 AND version = $7";
-    write_tx!(store, |tx| {
-        let row: Option<ProjectRow> = sqlx::query_as(CURRENT)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let before: Project = row.ok_or(StoreError::NotFound("project"))?.try_into()?;
-        if before.version != expected_version {
-            return Err(StoreError::VersionMismatch("project"));
-        }
+    let change = Change::by("project.updated", actor).at_version(expected_version);
+    let mut tx = store.begin().await?;
+    let project = record::change(&mut tx, id, change, |before: &Project| {
         let fields = edit(ProjectFields {
             title: before.title.clone(),
             position: Some(before.position),
             difficulty: before.difficulty,
             description: before.description.clone(),
         });
-        let after = Project {
+        Ok(Step::quiet(Project {
             title: fields.title,
             position: fields.position.unwrap_or(before.position),
             difficulty: fields.difficulty,
             description: fields.description,
-            version: before.version + 1,
-            updated_at: crate::now(),
             ..before.clone()
-        };
-        sqlx::query(SQL)
-            .bind(id)
-            .bind(&after.title)
-            .bind(after.position)
-            .bind(i64::from(after.difficulty.get()))
-            .bind(&after.description)
-            .bind(after.updated_at)
-            .bind(expected_version)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("position"))?;
-        audit!(
-            tx,
-            audit_entry(
-                actor,
-                "project.updated",
-                "project",
-                id,
-                Some(&before),
-                &after,
-                after.updated_at
-            )
-        );
-        Ok(after)
+        }))
     })
+    .await?;
+    tx.commit().await?;
+    Ok(project)
 }

@@ -2,14 +2,18 @@
 //! earlier ones kept as history. The file itself lives in the API's file store; rows hold its key.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use mentorship_domain::onboarding::{
-    self, DocumentChecklist, DocumentKind, DocumentStatus, MentorStatus,
+use mentorship_domain::mentors::{
+    self as rules, DocumentChecklist, DocumentKind, DocumentStatus, DocumentUpload,
 };
+use mentorship_domain::policy::Policies;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::AuditEntry;
-use crate::mentors::{Mentor, enum_from, enum_text, get_in_tx, tell, write_mentor};
+use crate::audit::{self, AuditEntry};
+use crate::db::{Tx, query};
+use crate::events::{self, Step};
+use crate::mentors::{Mentor, enum_from, enum_text};
+use crate::record::{self, Change};
 use crate::{Store, StoreError, new_id};
 
 /// A document as stored.
@@ -88,14 +92,16 @@ macro_rules! select_documents {
 }
 
 const CURRENT_SQL: &str = select_documents!("WHERE mentor_id = $1 AND is_current ORDER BY kind");
-const MENTOR_SQL: &str = "SELECT status FROM mentors WHERE user_id = $1";
 
 /// The current document of each kind a mentor sent.
 pub async fn current(store: &Store, mentor_id: Uuid) -> Result<Vec<Document>, StoreError> {
-    let rows: Vec<DocumentRow> = read!(store, |pool| sqlx::query_as(CURRENT_SQL)
-        .bind(mentor_id)
-        .fetch_all(pool)
-        .await?);
+    let rows: Vec<DocumentRow> = store.fetch_all(query(CURRENT_SQL).bind(mentor_id)).await?;
+    rows.into_iter().map(Document::try_from).collect()
+}
+
+/// The same, inside a transaction.
+async fn current_in(tx: &mut Tx, mentor_id: Uuid) -> Result<Vec<Document>, StoreError> {
+    let rows: Vec<DocumentRow> = tx.fetch_all(query(CURRENT_SQL).bind(mentor_id)).await?;
     rows.into_iter().map(Document::try_from).collect()
 }
 
@@ -106,80 +112,84 @@ pub fn checklist(documents: &[Document]) -> DocumentChecklist {
 
 /// A file already in the file store, to record as a mentor's document.
 #[derive(Debug, Clone)]
-pub struct NewDocument {
-    pub kind: DocumentKind,
-    pub file_key: String,
+pub struct StoredFile {
+    pub key: String,
     pub media_type: String,
     pub size_bytes: i64,
-    pub issued_on: Option<NaiveDate>,
 }
 
-/// Records a sent document as the current one of its kind. `decide` gets the mentor's status and
-/// the current document's status of that kind, and refuses what the rules do not allow.
+/// Records a sent document as the current one of its kind, after the domain checked it
+/// (`validate_document`) against the mentor's status and the current document of that kind,
+/// both read under the mentor's lock.
 pub async fn submit(
     store: &Store,
     mentor_id: Uuid,
-    new: NewDocument,
-    decide: impl FnOnce(MentorStatus, Option<DocumentStatus>) -> Result<(), StoreError>,
+    upload: &DocumentUpload<'_>,
+    file: StoredFile,
+    policies: &Policies,
 ) -> Result<Document, StoreError> {
     const RETIRE: &str =
         "UPDATE documents SET is_current = FALSE WHERE mentor_id = $1 AND kind = $2 AND is_current";
     const INSERT: &str = "INSERT INTO documents (id, mentor_id, kind, status, is_current, file_key, media_type, \
                           size_bytes, issued_on, uploaded_at) VALUES ($1, $2, $3, 'submitted', TRUE, $4, $5, $6, $7, $8)";
-    let now = crate::now();
-    let kind = enum_text(&new.kind)?;
-    write_tx!(store, |tx| {
-        let status: Option<String> = sqlx::query_scalar(MENTOR_SQL)
-            .bind(mentor_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let status: MentorStatus = enum_from(&status.ok_or(StoreError::NotFound("mentor"))?)?;
-        let rows: Vec<DocumentRow> = sqlx::query_as(CURRENT_SQL)
-            .bind(mentor_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let docs = rows
-            .into_iter()
-            .map(Document::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        decide(status, checklist(&docs).status(new.kind))?;
-        sqlx::query(RETIRE)
+    let mut tx = store.begin().await?;
+    let mentor: Mentor = record::lock(&mut tx, mentor_id).await?;
+    let docs = current_in(&mut tx, mentor_id).await?;
+    rules::validate_document(
+        upload,
+        mentor.status,
+        checklist(&docs).status(upload.kind),
+        policies,
+    )
+    .map_err(|refusals| match refusals.first() {
+        Some(first) => StoreError::refused(first),
+        None => StoreError::Corrupt("a refused document without a reason".into()),
+    })?;
+    let kind = enum_text(&upload.kind)?;
+    tx.execute(query(RETIRE).bind(mentor_id).bind(&kind))
+        .await?;
+    let document = Document {
+        id: new_id(),
+        mentor_id,
+        kind: upload.kind,
+        status: DocumentStatus::Submitted,
+        file_key: Some(file.key),
+        media_type: file.media_type,
+        size_bytes: file.size_bytes,
+        issued_on: upload.issued_on,
+        uploaded_at: crate::now(),
+        reviewed_by: None,
+        reviewed_at: None,
+        reason: None,
+        file_deleted_at: None,
+    };
+    tx.execute(
+        query(INSERT)
+            .bind(document.id)
             .bind(mentor_id)
             .bind(&kind)
-            .execute(&mut *tx)
-            .await?;
-        let id = new_id();
-        sqlx::query(INSERT)
-            .bind(id)
-            .bind(mentor_id)
-            .bind(&kind)
-            .bind(&new.file_key)
-            .bind(&new.media_type)
-            .bind(new.size_bytes)
-            .bind(new.issued_on.map(|d| d.to_string()))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("current document"))?;
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(mentor_id),
-                action: "document.submitted",
-                object_type: "document",
-                object_id: id,
-                before: None,
-                after: Some(
-                    serde_json::json!({"kind": kind, "size_bytes": new.size_bytes, "media_type": new.media_type})
-                ),
-                at: now,
-            }
-        );
-    });
-    let docs = current(store, mentor_id).await?;
-    docs.into_iter()
-        .find(|d| d.kind == new.kind)
-        .ok_or(StoreError::NotFound("document"))
+            .bind(&document.file_key)
+            .bind(&document.media_type)
+            .bind(document.size_bytes)
+            .bind(document.issued_on.map(|d| d.to_string()))
+            .bind(document.uploaded_at),
+    )
+    .await
+    .map_err(StoreError::unique_as("current document"))?;
+    let entry = AuditEntry {
+        actor_id: Some(mentor_id),
+        action: "document.submitted",
+        object_type: "document",
+        object_id: document.id,
+        before: None,
+        after: Some(serde_json::json!({
+            "kind": kind, "size_bytes": document.size_bytes, "media_type": document.media_type
+        })),
+        at: document.uploaded_at,
+    };
+    audit::write(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(document)
 }
 
 /// What a review did.
@@ -192,8 +202,10 @@ pub struct Reviewed {
     pub contract_ready: Option<Mentor>,
 }
 
-/// Verifies (`rejection_reason: None`) or rejects the current document of a kind. When the last
-/// of the four is verified, the mentor's contract becomes ready in the same transaction.
+/// Verifies (`rejection_reason: None`) or rejects the current document of a kind. The mentor's
+/// row is locked first, so reviews of one mentor's documents happen one after the other: the
+/// review that verifies the last of the four sees the other three verified and makes the
+/// contract ready, in the same transaction.
 pub async fn review(
     store: &Store,
     mentor_id: Uuid,
@@ -202,100 +214,77 @@ pub async fn review(
     rejection_reason: Option<&str>,
 ) -> Result<Reviewed, StoreError> {
     const UPDATE: &str = "UPDATE documents SET status = $2, reviewed_by = $3, reviewed_at = $4, reason = $5, \
-                          file_key = $6, file_deleted_at = $7 WHERE id = $1";
+                          file_key = $6, file_deleted_at = $7 WHERE id = $1 AND status = 'submitted'";
     let now = crate::now();
-    write_tx!(store, |tx| {
-        let rows: Vec<DocumentRow> = sqlx::query_as(CURRENT_SQL)
-            .bind(mentor_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut docs = rows
-            .into_iter()
-            .map(Document::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        let doc = docs
-            .iter_mut()
-            .find(|d| d.kind == kind)
-            .ok_or(StoreError::NotFound("document"))?;
-        let before = doc.clone();
-        doc.status = onboarding::review_document(doc.status, rejection_reason)
+    let mut tx = store.begin().await?;
+    let mentor: Mentor = record::lock(&mut tx, mentor_id).await?;
+    let mut docs = current_in(&mut tx, mentor_id).await?;
+    let doc = docs
+        .iter_mut()
+        .find(|d| d.kind == kind)
+        .ok_or(StoreError::NotFound("document"))?;
+    let before = doc.clone();
+    let Step { outcome, events } =
+        rules::review_document(mentor_id, kind, doc.status, rejection_reason)
             .map_err(|r| StoreError::refused(&r))?;
-        doc.reviewed_by = Some(reviewer);
-        doc.reviewed_at = Some(now);
-        doc.reason = rejection_reason.map(str::to_owned);
-        let file_to_delete =
-            if doc.status == DocumentStatus::Verified && kind.file_deleted_once_verified() {
-                doc.file_deleted_at = Some(now);
-                doc.file_key.take()
-            } else {
-                None
-            };
-        sqlx::query(UPDATE)
-            .bind(doc.id)
-            .bind(enum_text(&doc.status)?)
-            .bind(reviewer)
-            .bind(now)
-            .bind(&doc.reason)
-            .bind(&doc.file_key)
-            .bind(doc.file_deleted_at)
-            .execute(&mut *tx)
+    doc.status = outcome;
+    doc.reviewed_by = Some(reviewer);
+    doc.reviewed_at = Some(now);
+    doc.reason = rejection_reason.map(str::to_owned);
+    let file_to_delete =
+        if doc.status == DocumentStatus::Verified && kind.file_deleted_once_verified() {
+            doc.file_deleted_at = Some(now);
+            doc.file_key.take()
+        } else {
+            None
+        };
+    let written = tx
+        .execute(
+            query(UPDATE)
+                .bind(doc.id)
+                .bind(enum_text(&doc.status)?)
+                .bind(reviewer)
+                .bind(now)
+                .bind(&doc.reason)
+                .bind(&doc.file_key)
+                .bind(doc.file_deleted_at),
+        )
+        .await?;
+    if written != 1 {
+        return Err(StoreError::VersionMismatch("document"));
+    }
+    let document = doc.clone();
+    let action = if document.status == DocumentStatus::Verified {
+        "document.verified"
+    } else {
+        "document.rejected"
+    };
+    let change = Change::by(action, reviewer);
+    audit::write(
+        &mut tx,
+        AuditEntry::change(&change, "document", document.id, &before, &document),
+    )
+    .await?;
+    events::record(&mut tx, &events).await?;
+    let contract_ready = match rules::after_review(mentor_id, mentor.status, &checklist(&docs)) {
+        Some(ready) => {
+            let change = Change::by("mentor.contract_ready", reviewer);
+            let mentor = record::change(&mut tx, mentor_id, change, |m: &Mentor| {
+                Ok(ready.map(|status| Mentor {
+                    status,
+                    ..m.clone()
+                }))
+            })
             .await?;
-        let document = doc.clone();
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(reviewer),
-                action: if document.status == DocumentStatus::Verified {
-                    "document.verified"
-                } else {
-                    "document.rejected"
-                },
-                object_type: "document",
-                object_id: document.id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&document).ok(),
-                at: now,
-            }
-        );
-        if let Some(reason) = rejection_reason {
-            let mentor = get_in_tx!(tx, mentor_id);
-            notify!(
-                tx,
-                tell::document_rejected(&mentor, &enum_text(&kind)?.replace('_', " "), reason)
-            );
+            Some(mentor)
         }
-        let checklist = checklist(&docs);
-        let mut contract_ready = None;
-        if checklist.all_verified() {
-            let mentor = get_in_tx!(tx, mentor_id);
-            if mentor.status == MentorStatus::Accepted {
-                let mut after = mentor.clone();
-                after.status = onboarding::contract_ready(mentor.status, &checklist)
-                    .map_err(|r| StoreError::refused(&r))?;
-                after.version += 1;
-                after.updated_at = now;
-                write_mentor!(tx, after);
-                audit!(
-                    tx,
-                    AuditEntry {
-                        actor_id: Some(reviewer),
-                        action: "mentor.contract_ready",
-                        object_type: "mentor",
-                        object_id: mentor_id,
-                        before: Some(serde_json::json!({"status": "accepted"})),
-                        after: Some(serde_json::json!({"status": "contract_ready"})),
-                        at: now,
-                    }
-                );
-                notify!(tx, tell::contract_ready(&after));
-                contract_ready = Some(after);
-            }
-        }
-        Ok(Reviewed {
-            document,
-            file_to_delete,
-            contract_ready,
-        })
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(Reviewed {
+        document,
+        file_to_delete,
+        contract_ready,
     })
 }
 
@@ -312,24 +301,13 @@ pub async fn open_file(
         .into_iter()
         .find(|d| d.kind == kind)
         .ok_or(StoreError::NotFound("document"))?;
-    let key = doc.file_key.clone().ok_or(StoreError::Refused {
-        code: "document_file_deleted",
-        message: "the file was deleted once verified; only the result and its date are kept".into(),
-    })?;
-    let now = crate::now();
-    write_tx!(store, |tx| {
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(reader),
-                action: "document.downloaded",
-                object_type: "document",
-                object_id: doc.id,
-                before: None,
-                after: None,
-                at: now,
-            }
-        );
-    });
+    let key = doc
+        .file_key
+        .clone()
+        .ok_or_else(|| StoreError::refused(&rules::DocumentRefusal::FileDeleted))?;
+    let mut tx = store.begin().await?;
+    let entry = AuditEntry::event("document.downloaded", Some(reader), "document", doc.id);
+    audit::write(&mut tx, entry).await?;
+    tx.commit().await?;
     Ok((doc, key))
 }

@@ -1,7 +1,9 @@
 //! What can go wrong when persisting.
 
-/// A failure of the store. Broken rules the database enforces come back typed, so the API can
-/// answer 409 with the rule's name instead of a 500.
+use mentorship_domain::refusal::{Refusal, RefusalKind};
+
+/// A failure of the store. Broken rules come back typed, with the domain's code and kind, so the
+/// API answers them with the rule's name instead of a 500.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the database URL is not usable: {0}")]
@@ -14,9 +16,14 @@ pub enum StoreError {
     /// The object changed since the caller read it (`If-Match` did not match).
     #[error("the {0} was changed by someone else")]
     VersionMismatch(&'static str),
-    /// A rule of the program refused the change; `code` names the rule (the domain's refusal code).
+    /// A rule of the program refused the change: the domain's refusal, carried out of the
+    /// transaction it stopped.
     #[error("{message}")]
-    Refused { code: &'static str, message: String },
+    Refused {
+        code: &'static str,
+        kind: RefusalKind,
+        message: String,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -27,18 +34,21 @@ pub enum StoreError {
 
 impl StoreError {
     /// A domain refusal, carried through the transaction that it stopped.
-    pub fn refused<R: mentorship_domain::refusal::Refusal>(refusal: &R) -> Self {
+    pub fn refused<R: Refusal>(refusal: &R) -> Self {
         StoreError::Refused {
             code: refusal.code(),
+            kind: refusal.kind(),
             message: refusal.to_string(),
         }
     }
 
     /// Turns a unique violation into `Duplicate(what)`, and leaves every other error as it is.
-    pub(crate) fn unique_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    pub(crate) fn unique_as(what: &'static str) -> impl Fn(StoreError) -> StoreError {
         move |e| match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
-            _ => StoreError::Database(e),
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::Duplicate(what)
+            }
+            _ => e,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Persistence of the mentorship API: one contract, two databases.
 //!
 //! SQLite is the embedded default; PostgreSQL serves deployments with many API instances. Every
-//! query is written once with `$n` placeholders (SQLite accepts them) and instantiated for each pool
-//! by the `read!` and `write_tx!` macros, so handlers are never generic over the backend. Invariants
-//! a race could break are database constraints or are checked inside the writing transaction.
+//! query is written once with `$n` placeholders (SQLite accepts them) as a [`db::Query`]; reads go
+//! through [`Store`], writes through a [`db::Tx`] passed to plain `async fn`s, and only the final
+//! sqlx call branches on the backend (`db.rs`). Every change of a record goes through
+//! [`record::change`]: locked, decided by the domain, compare-and-set, audited, its events told.
+//! Invariants a race could break are database constraints or are decided under that lock.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -11,25 +13,28 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::sync::Arc;
+
 use sqlx::{PgPool, SqlitePool};
 
 mod error;
-#[macro_use]
-mod macros;
 
-#[macro_use]
-pub mod audit;
-#[macro_use]
-pub mod notifications;
 pub mod api_keys;
+pub mod audit;
 pub mod catalog;
+pub mod db;
 pub mod documents;
+pub mod events;
 pub mod mentors;
+pub mod notifications;
 pub mod page;
+pub mod record;
 pub mod tokens;
 pub mod users;
 
+use db::{Conn, Query, Row, Scalar, Tx, one};
 pub use error::StoreError;
+pub use events::Notices;
 pub use page::{Page, PageRequest};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -78,9 +83,15 @@ impl Default for StoreOptions {
     }
 }
 
-/// The database behind the API.
+/// The database behind the API, and the wording of what its changes tell people.
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    notices: Arc<dyn Notices>,
+}
+
 #[derive(Clone, Debug)]
-pub enum Store {
+enum Db {
     /// One writer connection (every write is `BEGIN IMMEDIATE`, so writers queue instead of
     /// failing with "database is locked") and a pool of readers over WAL.
     Sqlite {
@@ -90,27 +101,91 @@ pub enum Store {
     Postgres(PgPool),
 }
 
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Store {
     /// Connects to the database a URL names, creating a SQLite file (and its folder) if needed.
-    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        match Backend::of_url(url)? {
-            Backend::Sqlite => connect_sqlite(url, options).await,
-            Backend::Postgres => connect_postgres(url, options).await,
-        }
+    /// `notices` words what the changes tell people (the API's templates).
+    pub async fn connect(
+        url: &str,
+        options: &StoreOptions,
+        notices: Arc<dyn Notices>,
+    ) -> Result<Self, StoreError> {
+        let db = match Backend::of_url(url)? {
+            Backend::Sqlite => connect_sqlite(url, options).await?,
+            Backend::Postgres => connect_postgres(url, options).await?,
+        };
+        Ok(Store { db, notices })
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Store::Sqlite { .. } => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Opens a write transaction. On SQLite it is `BEGIN IMMEDIATE` on the single writer
+    /// connection, so it takes the write lock up front and never fails half-way with "database
+    /// is locked".
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let notices = Arc::clone(&self.notices);
+        Ok(match &self.db {
+            Db::Sqlite { writer, .. } => {
+                Tx::sqlite(writer.begin_with("BEGIN IMMEDIATE").await?, notices)
+            }
+            Db::Postgres(pool) => Tx::postgres(pool.begin().await?, notices),
+        })
+    }
+
+    /// Runs one statement in a write transaction of its own; returns the rows it changed.
+    pub async fn execute(&self, statement: Query) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let changed = tx.execute(statement).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Runs `read` on a connection that serves reads: a SQLite reader, or the PostgreSQL pool's.
+    async fn read<T>(
+        &self,
+        read: impl AsyncFnOnce(Conn<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.db {
+            Db::Sqlite { readers, .. } => read(Conn::Sqlite(&mut *readers.acquire().await?)).await,
+            Db::Postgres(pool) => read(Conn::Postgres(&mut *pool.acquire().await?)).await,
+        }
+    }
+
+    pub async fn fetch_all<R: Row>(&self, q: Query) -> Result<Vec<R>, StoreError> {
+        self.read(async |conn| conn.fetch_all(q).await).await
+    }
+
+    pub async fn fetch_optional<R: Row>(&self, q: Query) -> Result<Option<R>, StoreError> {
+        self.read(async |conn| conn.fetch_optional(q).await).await
+    }
+
+    /// The first column of every row.
+    pub async fn scalars<T: Scalar>(&self, q: Query) -> Result<Vec<T>, StoreError> {
+        self.read(async |conn| conn.scalars(q).await).await
+    }
+
+    /// The first column of the one row the query returns.
+    pub async fn scalar<T: Scalar>(&self, q: Query) -> Result<T, StoreError> {
+        one(self.scalars(q).await?)
     }
 
     /// Applies every pending migration of this backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
-            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        match &self.db {
+            Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -118,21 +193,19 @@ impl Store {
     /// True when the database answers and every migration this build knows is applied.
     pub async fn is_ready(&self) -> Result<bool, StoreError> {
         const APPLIED: &str = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
-        let applied: i64 = read!(self, |pool| sqlx::query_scalar(APPLIED)
-            .fetch_one(pool)
-            .await?);
+        let applied: i64 = self.scalar(db::query(APPLIED)).await?;
         let known = migration_versions(self.backend()).len();
         Ok(usize::try_from(applied).is_ok_and(|n| n >= known))
     }
 
     /// Closes every connection, letting in-flight queries finish.
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite { writer, readers } => {
+        match &self.db {
+            Db::Sqlite { writer, readers } => {
                 readers.close().await;
                 writer.close().await;
             }
-            Store::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
         }
     }
 }
@@ -146,7 +219,7 @@ pub fn migration_versions(backend: Backend) -> Vec<i64> {
     migrator.iter().map(|m| m.version).collect()
 }
 
-async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Db, StoreError> {
     let base = SqliteConnectOptions::from_str(url)
         .map_err(|e| StoreError::BadUrl(e.to_string()))?
         .create_if_missing(true)
@@ -175,10 +248,10 @@ async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Store, Stor
         .acquire_timeout(options.acquire_timeout)
         .connect_with(base.read_only(true))
         .await?;
-    Ok(Store::Sqlite { writer, readers })
+    Ok(Db::Sqlite { writer, readers })
 }
 
-async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Db, StoreError> {
     let connect = PgConnectOptions::from_str(url)
         .map_err(|e| StoreError::BadUrl(e.to_string()))?
         .options([("synchronous_commit", "on")]);
@@ -187,7 +260,7 @@ async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Store, St
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)
         .await?;
-    Ok(Store::Postgres(pool))
+    Ok(Db::Postgres(pool))
 }
 
 /// A new id: UUIDv7, so ids sort by creation time and serve as keyset cursors.

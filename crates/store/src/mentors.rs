@@ -1,15 +1,21 @@
 //! Mentors: the application a person sends, then the profile of the mentor they become
 //! (RULES.md, "Becoming a mentor"). One row per mentor from application to offboarding; each
-//! change of status is decided by the domain inside the transaction that writes it.
+//! change is one domain step, decided on the locked row inside the transaction that writes it.
 
 use chrono::{DateTime, Utc};
-use mentorship_domain::onboarding::{LegalStatus, MentorStatus, UnmetRule};
+use mentorship_domain::mentors::{
+    self as rules, ApplicationFacts, LegalStatus, MentorStatus, UnmetRule,
+};
+use mentorship_domain::people;
+use mentorship_domain::policy::Policies;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::AuditEntry;
-use crate::users::NewUser;
-use crate::{Page, PageRequest, Store, StoreError, new_id};
+use crate::db::{Query, Tx, query};
+use crate::events::Step;
+use crate::record::{self, Change, Record};
+use crate::users::{self, NewUser, User};
+use crate::{Page, PageRequest, Store, StoreError};
 
 /// A mentor as stored, with their account's name and email.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -144,191 +150,122 @@ macro_rules! select_mentors {
 
 pub(crate) const GET_SQL: &str = select_mentors!("WHERE m.user_id = $1");
 
-/// Reads one mentor inside the open transaction `$tx` (or returns `NotFound`).
-macro_rules! get_in_tx {
-    ($tx:ident, $id:expr) => {{
-        let row: Option<$crate::mentors::MentorRow> = sqlx::query_as($crate::mentors::GET_SQL)
-            .bind($id)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        $crate::mentors::Mentor::try_from(row.ok_or($crate::StoreError::NotFound("mentor"))?)?
-    }};
-}
-pub(crate) use get_in_tx;
+impl Record for Mentor {
+    type Row = MentorRow;
+    const NAME: &'static str = "mentor";
+    const SELECT: &'static str = GET_SQL;
+    const LOCK: &'static str = "SELECT user_id FROM mentors WHERE user_id = $1 FOR UPDATE";
+    const UNIQUE: &'static str = "referral code";
 
-/// What the onboarding tells the mentor at each step (RULES.md, "Notifications and audit"): the
-/// notification and email of each event, written in the transaction of the change.
-pub mod tell {
-    use super::Mentor;
-    use crate::notifications::{NewNotification, kind};
-    use mentorship_domain::onboarding::MentorStatus;
-
-    fn to(mentor: &Mentor, kind: &'static str, subject: &str, body: String) -> NewNotification {
-        NewNotification {
-            user_id: mentor.id,
-            email: mentor.email.clone(),
-            kind,
-            subject: subject.to_owned(),
-            body: format!("Hello {},\n\n{body}\n\nThe mentoring team", mentor.name),
-        }
+    fn id(&self) -> Uuid {
+        self.id
     }
 
-    /// The application arrived.
-    pub fn received(mentor: &Mentor) -> NewNotification {
-        let next = if mentor.unmet_rules.is_empty() {
-            "A Mentorship Manager will review it soon."
-        } else {
-            "It does not meet every rule of the program; a Mentorship Manager will review it."
-        };
-        to(
-            mentor,
-            kind::APPLICATION_RECEIVED,
-            "We received your application",
-            format!("Thank you for applying to mentor. {next}"),
-        )
+    fn version(&self) -> i64 {
+        self.version
     }
 
-    /// What a change of status tells the mentor, if anything.
-    pub fn status_changed(before: MentorStatus, mentor: &Mentor) -> Option<NewNotification> {
-        match (before, mentor.status) {
-            (MentorStatus::Applied, MentorStatus::Accepted) => Some(to(
-                mentor,
-                kind::APPLICATION_ACCEPTED,
-                "Your application is accepted",
-                "Your application is accepted. Next, send your four documents: identity, criminal record \
-                 extract (issued at most 3 months ago), diploma and company registration."
-                    .into(),
-            )),
-            (MentorStatus::Applied, MentorStatus::Rejected) => Some(to(
-                mentor,
-                kind::APPLICATION_REJECTED,
-                "Your application",
-                format!("We cannot accept your application: {}", mentor.decision_reason.as_deref().unwrap_or("")),
-            )),
-            (MentorStatus::ContractReady, MentorStatus::Active) => Some(to(
-                mentor,
-                kind::MENTOR_ACTIVATED,
-                "Welcome: you are an active mentor",
-                format!(
-                    "Your contract is signed and you are now an active mentor. Next steps: complete your \
-                     profile (bio, time zone), set how many students you want, and share your referral \
-                     code {} with people who could mentor too.",
-                    mentor.referral_code.as_deref().unwrap_or("")
-                ),
-            )),
-            _ => None,
-        }
+    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
+        self.version = version;
+        self.updated_at = at;
     }
 
-    /// A document was rejected; it can be sent again.
-    pub fn document_rejected(mentor: &Mentor, kind_name: &str, reason: &str) -> NewNotification {
-        to(
-            mentor,
-            kind::DOCUMENT_REJECTED,
-            "A document needs to be sent again",
-            format!("Your {kind_name} document was not accepted: {reason}. Please send it again."),
-        )
-    }
-
-    /// Every document is verified: the contract waits for the mentor's signature.
-    pub fn contract_ready(mentor: &Mentor) -> NewNotification {
-        to(
-            mentor,
-            kind::CONTRACT_READY,
-            "Your contract is ready to sign",
-            "All four documents are verified. Your contract is ready: read it and sign it by typing your full name."
-                .into(),
-        )
+    fn update(&self, version: i64) -> Query {
+        const SQL: &str = "UPDATE mentors SET status = $2, manager_id = $3, decision_reason = $4, \
+             reviewed_by = $5, reviewed_at = $6, bio = $7, time_zone = $8, requested_students = $9, \
+             activated_at = $10, referral_code = $11, contract_signed_at = $12, contract_signed_name = $13, \
+             status_reason = $14, version = $15, updated_at = $16 WHERE user_id = $1 AND version = $17";
+        query(SQL)
+            .bind(self.id)
+            .bind(self.status.as_str())
+            .bind(self.manager_id)
+            .bind(&self.decision_reason)
+            .bind(self.reviewed_by)
+            .bind(self.reviewed_at)
+            .bind(&self.bio)
+            .bind(&self.time_zone)
+            .bind(i64::from(self.requested_students))
+            .bind(self.activated_at)
+            .bind(&self.referral_code)
+            .bind(self.contract_signed_at)
+            .bind(&self.contract_signed_name)
+            .bind(&self.status_reason)
+            .bind(self.version)
+            .bind(self.updated_at)
+            .bind(version)
     }
 }
 
-/// What an applicant sends, the eligibility already decided.
+/// What an applicant sends, their password already hashed.
 #[derive(Debug, Clone)]
 pub struct NewApplication {
     pub account: NewUser,
     pub path_id: Uuid,
-    pub experience_years: u8,
-    pub field_years: u8,
+    pub facts: ApplicationFacts,
     pub legal_status: LegalStatus,
     pub country: String,
-    pub right_to_work: bool,
-    pub unmet_rules: Vec<UnmetRule>,
     pub referrer_id: Option<Uuid>,
     pub time_zone: String,
 }
 
-/// Stores an application: the applicant's account (role mentor) and their mentor row, together.
-/// A taken email is `Duplicate("email")`.
-pub async fn apply(store: &Store, application: NewApplication) -> Result<Mentor, StoreError> {
-    const USER: &str = "INSERT INTO users (id, email, name, role, password_hash, active, version, created_at, updated_at) \
-                        VALUES ($1, $2, $3, 'mentor', $4, TRUE, 1, $5, $5)";
+/// Stores an application: the applicant's account (role mentor) and their mentor row, together,
+/// with its eligibility as the domain judges it under `policies`. A taken email is
+/// `Duplicate("email")`.
+pub async fn apply(
+    store: &Store,
+    application: NewApplication,
+    policies: &Policies,
+) -> Result<Mentor, StoreError> {
     const MENTOR: &str = "INSERT INTO mentors (user_id, status, path_id, experience_years, field_years, legal_status, \
                           country, right_to_work, unmet_rules, referrer_id, time_zone, version, created_at, updated_at) \
                           VALUES ($1, 'applied', $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)";
-    let id = new_id();
     let now = crate::now();
-    let unmet = serde_json::to_string(&application.unmet_rules)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    write_tx!(store, |tx| {
-        sqlx::query(USER)
-            .bind(id)
-            .bind(&application.account.email)
-            .bind(&application.account.name)
-            .bind(&application.account.password_hash)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("email"))?;
-        sqlx::query(MENTOR)
+    let NewApplication { account, facts, .. } = &application;
+    let user = User::opened(account, now);
+    let id = user.id;
+    let received = rules::receive_application(id, facts, policies);
+    let unmet =
+        serde_json::to_string(&received.outcome).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut tx = store.begin().await?;
+    users::insert(&mut tx, &user, &account.password_hash).await?;
+    tx.execute(
+        query(MENTOR)
             .bind(id)
             .bind(application.path_id)
-            .bind(i64::from(application.experience_years))
-            .bind(i64::from(application.field_years))
+            .bind(i64::from(facts.professional_experience_years))
+            .bind(i64::from(facts.field_experience_years))
             .bind(enum_text(&application.legal_status)?)
             .bind(&application.country)
-            .bind(application.right_to_work)
+            .bind(facts.right_to_work_attested)
             .bind(&unmet)
             .bind(application.referrer_id)
             .bind(&application.time_zone)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let mentor = get_in_tx!(tx, id);
-        notify!(tx, tell::received(&mentor));
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(id),
-                action: "mentor.applied",
-                object_type: "mentor",
-                object_id: id,
-                before: None,
-                after: Some(
-                    serde_json::json!({"status": "applied", "unmet_rules": application.unmet_rules})
-                ),
-                at: now,
-            }
-        );
-    });
-    get(store, id).await
+            .bind(now),
+    )
+    .await?;
+    let mentor: Mentor = record::get(&mut tx, id).await?;
+    record::created(
+        &mut tx,
+        &mentor,
+        "mentor.applied",
+        Some(id),
+        &received.events,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(mentor)
 }
 
 /// One mentor by id.
 pub async fn get(store: &Store, id: Uuid) -> Result<Mentor, StoreError> {
-    let row: Option<MentorRow> = read!(store, |pool| sqlx::query_as(GET_SQL)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<MentorRow> = store.fetch_optional(query(GET_SQL).bind(id)).await?;
     row.ok_or(StoreError::NotFound("mentor"))?.try_into()
 }
 
 /// The mentor a referral code belongs to, if any.
 pub async fn by_referral_code(store: &Store, code: &str) -> Result<Option<Mentor>, StoreError> {
     const SQL: &str = select_mentors!("WHERE m.referral_code = $1");
-    let row: Option<MentorRow> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(code)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<MentorRow> = store.fetch_optional(query(SQL).bind(code)).await?;
     row.map(Mentor::try_from).transpose()
 }
 
@@ -353,21 +290,21 @@ pub async fn list(
     let statuses = match &filter.statuses {
         Some(list) => list
             .iter()
-            .map(enum_text)
-            .collect::<Result<Vec<_>, _>>()?
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
             .join(" "),
         None => String::new(),
     };
-    let rows: Vec<MentorRow> = read!(store, |pool| {
-        sqlx::query_as(SQL)
-            .bind(page.after_or(Uuid::nil()))
-            .bind(page.fetch_limit())
-            .bind(&statuses)
-            .bind(i64::from(filter.path_id.is_some()))
-            .bind(filter.path_id.unwrap_or(Uuid::nil()))
-            .fetch_all(pool)
-            .await?
-    });
+    let rows: Vec<MentorRow> = store
+        .fetch_all(
+            query(SQL)
+                .bind(page.after_or(Uuid::nil()))
+                .bind(page.fetch_limit())
+                .bind(statuses)
+                .bind(i64::from(filter.path_id.is_some()))
+                .bind(filter.path_id.unwrap_or(Uuid::nil())),
+        )
+        .await?;
     let mentors = rows
         .into_iter()
         .map(Mentor::try_from)
@@ -375,84 +312,153 @@ pub async fn list(
     Ok(Page::from_rows(mentors, &page, |m| m.id))
 }
 
-pub(crate) const UPDATE_SQL: &str = "UPDATE mentors SET status = $2, manager_id = $3, decision_reason = $4, \
-     reviewed_by = $5, reviewed_at = $6, bio = $7, time_zone = $8, requested_students = $9, activated_at = $10, \
-     referral_code = $11, contract_signed_at = $12, contract_signed_name = $13, status_reason = $14, \
-     version = $15, updated_at = $16 WHERE user_id = $1";
-
-/// Writes every mutable column of a mentor inside the open transaction `$tx`.
-macro_rules! write_mentor {
-    ($tx:ident, $mentor:expr) => {{
-        let m: &$crate::mentors::Mentor = &$mentor;
-        sqlx::query($crate::mentors::UPDATE_SQL)
-            .bind(m.id)
-            .bind($crate::mentors::enum_text(&m.status)?)
-            .bind(m.manager_id)
-            .bind(&m.decision_reason)
-            .bind(m.reviewed_by)
-            .bind(m.reviewed_at)
-            .bind(&m.bio)
-            .bind(&m.time_zone)
-            .bind(i64::from(m.requested_students))
-            .bind(m.activated_at)
-            .bind(&m.referral_code)
-            .bind(m.contract_signed_at)
-            .bind(&m.contract_signed_name)
-            .bind(&m.status_reason)
-            .bind(m.version)
-            .bind(m.updated_at)
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::StoreError::unique_as("referral code"))?;
-    }};
-}
-pub(crate) use write_mentor;
-
-/// Decides and applies a change on the current row, or refuses it.
-pub type Decision<'a> = Box<dyn FnOnce(&mut Mentor) -> Result<(), StoreError> + Send + 'a>;
-
-/// A change to a mentor, decided on the current row inside the writing transaction.
-pub struct MentorChange<'a> {
-    /// The audit action, e.g. `mentor.accepted`.
-    pub action: &'static str,
-    pub actor: Uuid,
-    /// `Some`: the update is refused unless the mentor is still at this version (`If-Match`).
-    pub expected_version: Option<i64>,
-    /// Decides and applies the change, or refuses it.
-    pub decide: Decision<'a>,
-}
-
-/// Applies a change to a mentor atomically and audits it with the state before and after.
-pub async fn change(
+/// Changes one mentor in a transaction of its own (see [`record::change`]).
+async fn change_mentor(
     store: &Store,
     id: Uuid,
-    change: MentorChange<'_>,
+    change: Change,
+    decide: impl FnOnce(&Mentor) -> Result<Step<Mentor>, StoreError>,
 ) -> Result<Mentor, StoreError> {
-    write_tx!(store, |tx| {
-        let before: Mentor = get_in_tx!(tx, id);
-        if change.expected_version.is_some_and(|v| v != before.version) {
-            return Err(StoreError::VersionMismatch("mentor"));
-        }
-        let mut after = before.clone();
-        (change.decide)(&mut after)?;
-        after.version = before.version + 1;
-        after.updated_at = crate::now();
-        write_mentor!(tx, after);
-        if let Some(message) = tell::status_changed(before.status, &after) {
-            notify!(tx, message);
-        }
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: Some(change.actor),
-                action: change.action,
-                object_type: "mentor",
-                object_id: id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-                at: after.updated_at,
-            }
-        );
-        Ok(after)
+    let mut tx = store.begin().await?;
+    let mentor = record::change(&mut tx, id, change, decide).await?;
+    tx.commit().await?;
+    Ok(mentor)
+}
+
+/// A manager accepts an application; they become the mentor's manager.
+pub async fn accept(store: &Store, id: Uuid, reviewer: Uuid) -> Result<Mentor, StoreError> {
+    let now = crate::now();
+    change_mentor(store, id, Change::by("mentor.accepted", reviewer), |m| {
+        let step = rules::accept_application(m.id, m.status, &m.unmet_rules, reviewer)
+            .map_err(|r| StoreError::refused(&r))?;
+        Ok(step.map(|accepted| Mentor {
+            status: accepted.status,
+            manager_id: Some(accepted.manager_id),
+            reviewed_by: Some(reviewer),
+            reviewed_at: Some(now),
+            ..m.clone()
+        }))
     })
+    .await
+}
+
+/// A manager rejects an application, with the reason the applicant reads.
+pub async fn reject(
+    store: &Store,
+    id: Uuid,
+    reviewer: Uuid,
+    reason: &str,
+) -> Result<Mentor, StoreError> {
+    let now = crate::now();
+    change_mentor(store, id, Change::by("mentor.rejected", reviewer), |m| {
+        let step = rules::reject_application(m.id, m.status, reason)
+            .map_err(|r| StoreError::refused(&r))?;
+        Ok(step.map(|status| Mentor {
+            status,
+            decision_reason: Some(reason.to_owned()),
+            reviewed_by: Some(reviewer),
+            reviewed_at: Some(now),
+            ..m.clone()
+        }))
+    })
+    .await
+}
+
+/// The mentor signs their contract by typing their name and accepting its terms; they become
+/// active with `referral_code` ([`mentorship_domain::referrals::referral_code`]).
+pub async fn sign(
+    store: &Store,
+    id: Uuid,
+    typed_name: &str,
+    terms_accepted: bool,
+    referral_code: String,
+) -> Result<Mentor, StoreError> {
+    let now = crate::now();
+    change_mentor(store, id, Change::by("mentor.activated", id), |m| {
+        let step = rules::sign_contract(
+            m.id,
+            m.status,
+            &m.name,
+            typed_name,
+            terms_accepted,
+            referral_code,
+            now,
+        )
+        .map_err(|r| StoreError::refused(&r))?;
+        Ok(step.map(|signature| Mentor {
+            status: signature.status,
+            activated_at: Some(signature.signed_at),
+            contract_signed_at: Some(signature.signed_at),
+            contract_signed_name: Some(signature.signed_name),
+            referral_code: Some(signature.referral_code),
+            ..m.clone()
+        }))
+    })
+    .await
+}
+
+/// Staff suspend, reinstate or offboard a mentor, with a reason; `action` names it in the audit.
+pub async fn staff_move(
+    store: &Store,
+    id: Uuid,
+    to: MentorStatus,
+    reason: &str,
+    action: &'static str,
+    actor: Uuid,
+) -> Result<Mentor, StoreError> {
+    change_mentor(store, id, Change::by(action, actor), |m| {
+        let step =
+            rules::staff_move(m.id, m.status, to, reason).map_err(|r| StoreError::refused(&r))?;
+        Ok(step.map(|status| Mentor {
+            status,
+            status_reason: Some(reason.to_owned()),
+            ..m.clone()
+        }))
+    })
+    .await
+}
+
+/// What an edit of a profile changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    pub bio: Option<String>,
+    pub time_zone: Option<String>,
+    pub requested_students: Option<u32>,
+    pub manager_id: Option<Uuid>,
+}
+
+/// Edits a profile if it is still at `expected_version`. A new manager must be active staff,
+/// checked in the same transaction.
+pub async fn edit_profile(
+    store: &Store,
+    id: Uuid,
+    expected_version: i64,
+    changes: ProfileChanges,
+    actor: Uuid,
+) -> Result<Mentor, StoreError> {
+    let change = Change::by("mentor.updated", actor).at_version(expected_version);
+    let mut tx = store.begin().await?;
+    if let Some(manager) = changes.manager_id {
+        check_manager(&mut tx, manager).await?;
+    }
+    let mentor = record::change(&mut tx, id, change, |m: &Mentor| {
+        Ok(Step::quiet(Mentor {
+            bio: changes.bio.unwrap_or_else(|| m.bio.clone()),
+            time_zone: changes.time_zone.unwrap_or_else(|| m.time_zone.clone()),
+            requested_students: changes.requested_students.unwrap_or(m.requested_students),
+            manager_id: changes.manager_id.or(m.manager_id),
+            ..m.clone()
+        }))
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(mentor)
+}
+
+/// Refuses a manager who is not active staff (RULES.md: "Each mentor has one manager").
+async fn check_manager(tx: &mut Tx, manager: Uuid) -> Result<(), StoreError> {
+    const SQL: &str = "SELECT role, active FROM users WHERE id = $1";
+    let account: Option<(String, bool)> = tx.fetch_optional(query(SQL).bind(manager)).await?;
+    let account = account.and_then(|(role, active)| Some((role.parse().ok()?, active)));
+    people::check_manager(account).map_err(|r| StoreError::refused(&r))
 }

@@ -1,28 +1,14 @@
 //! Notifications and the email outbox (RULES.md, "Notifications and audit"). An event that names
 //! a person to tell stores a notification for them and queues its email in the same transaction
-//! as the change itself, with `notify!`: the change, the notification and the email land together
-//! or not at all. A background worker then claims due emails, sends them and records the outcome.
+//! as the change itself ([`crate::events::record`] calls [`write`]): the change, the notification
+//! and the email land together or not at all. A background worker then claims due emails, sends
+//! them and records the outcome.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Page, PageRequest, Store, StoreError};
-
-/// The kinds of notification the onboarding of a mentor sends (RULES.md, "Becoming a mentor").
-pub mod kind {
-    /// The applicant is told their application arrived.
-    pub const APPLICATION_RECEIVED: &str = "application_received";
-    /// The applicant is told a manager accepted them, and which documents to send.
-    pub const APPLICATION_ACCEPTED: &str = "application_accepted";
-    /// The applicant is told a manager rejected them, with the reason.
-    pub const APPLICATION_REJECTED: &str = "application_rejected";
-    /// The mentor is told a document was rejected, with the reason, and may send it again.
-    pub const DOCUMENT_REJECTED: &str = "document_rejected";
-    /// The mentor is told every document is verified and the contract awaits their signature.
-    pub const CONTRACT_READY: &str = "contract_ready";
-    /// The mentor signed: they are active, and get the onboarding message with the next steps.
-    pub const MENTOR_ACTIVATED: &str = "mentor_activated";
-}
+use crate::db::{Tx, query};
+use crate::{Backend, Page, PageRequest, Store, StoreError};
 
 /// A notification to store for a person, with the email that tells them.
 #[derive(Debug, Clone)]
@@ -30,7 +16,7 @@ pub struct NewNotification {
     pub user_id: Uuid,
     /// Where the email goes (the person's address at the time of the event).
     pub email: String,
-    /// One of [`kind`]'s constants.
+    /// What happened, for programs: the event's kind (`application_received`).
     pub kind: &'static str,
     pub subject: String,
     pub body: String,
@@ -69,47 +55,47 @@ pub struct OutboxEmail {
     pub last_error: Option<String>,
 }
 
-pub(crate) const INSERT_NOTIFICATION_SQL: &str = "INSERT INTO notifications \
-     (id, user_id, kind, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-
-/// Due at once: `next_attempt_at` is the creation instant.
-pub(crate) const INSERT_EMAIL_SQL: &str = "INSERT INTO email_outbox \
-     (id, notification_id, to_email, subject, body, created_at, attempts, next_attempt_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $6)";
-
-/// Stores a notification and queues its email inside the open transaction `$tx`, and gives the
-/// notification's id. Call it in the `write_tx!` of the change that is being told.
-macro_rules! notify {
-    ($tx:ident, $new:expr) => {{
-        let new: $crate::notifications::NewNotification = $new;
-        let at = $crate::now();
-        let notification_id = $crate::new_id();
-        sqlx::query($crate::notifications::INSERT_NOTIFICATION_SQL)
-            .bind(notification_id)
+/// Stores a notification and queues its email inside the transaction of the change that is being
+/// told; returns the notification's id.
+pub async fn write(tx: &mut Tx, new: &NewNotification) -> Result<Uuid, StoreError> {
+    const NOTIFICATION: &str = "INSERT INTO notifications \
+         (id, user_id, kind, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    // Due at once: `next_attempt_at` is the creation instant.
+    const EMAIL: &str = "INSERT INTO email_outbox \
+         (id, notification_id, to_email, subject, body, created_at, attempts, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $6)";
+    let at = crate::now();
+    let id = crate::new_id();
+    tx.execute(
+        query(NOTIFICATION)
+            .bind(id)
             .bind(new.user_id)
             .bind(new.kind)
             .bind(&new.subject)
             .bind(&new.body)
-            .bind(at)
-            .execute(&mut *$tx)
-            .await?;
-        sqlx::query($crate::notifications::INSERT_EMAIL_SQL)
-            .bind($crate::new_id())
-            .bind(notification_id)
+            .bind(at),
+    )
+    .await?;
+    tx.execute(
+        query(EMAIL)
+            .bind(crate::new_id())
+            .bind(id)
             .bind(&new.email)
             .bind(&new.subject)
             .bind(&new.body)
-            .bind(at)
-            .execute(&mut *$tx)
-            .await?;
-        notification_id
-    }};
+            .bind(at),
+    )
+    .await?;
+    Ok(id)
 }
 
-/// Stores a notification and queues its email in a transaction of their own, for events that
-/// change nothing else.
+/// Stores a notification and queues its email in a transaction of their own, for messages that
+/// go with no change.
 pub async fn notify_now(store: &Store, new: NewNotification) -> Result<Uuid, StoreError> {
-    Ok(write_tx!(store, |tx| notify!(tx, new)))
+    let mut tx = store.begin().await?;
+    let id = write(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// A person's notifications, newest first; only the unread ones with `unread_only`.
@@ -123,13 +109,15 @@ pub async fn list_for(
                        FROM notifications \
                        WHERE user_id = $1 AND id < $2 AND (read_at IS NULL OR NOT $3) \
                        ORDER BY id DESC LIMIT CAST($4 AS BIGINT)";
-    let rows: Vec<Notification> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(user_id)
-        .bind(page.after_or(Uuid::max()))
-        .bind(unread_only)
-        .bind(page.fetch_limit())
-        .fetch_all(pool)
-        .await?);
+    let rows: Vec<Notification> = store
+        .fetch_all(
+            query(SQL)
+                .bind(user_id)
+                .bind(page.after_or(Uuid::max()))
+                .bind(unread_only)
+                .bind(page.fetch_limit()),
+        )
+        .await?;
     Ok(Page::from_rows(rows, &page, |n| n.id))
 }
 
@@ -138,19 +126,14 @@ pub async fn list_for(
 pub async fn mark_read(store: &Store, user_id: Uuid, id: Uuid) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE notifications SET read_at = COALESCE(read_at, $3) \
                        WHERE id = $1 AND user_id = $2";
-    write_tx!(store, |tx| {
-        let updated = sqlx::query(SQL)
-            .bind(id)
-            .bind(user_id)
-            .bind(crate::now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::NotFound("notification"));
-        }
-    });
-    Ok(())
+    let mut tx = store.begin().await?;
+    let updated = tx
+        .execute(query(SQL).bind(id).bind(user_id).bind(crate::now()))
+        .await?;
+    if updated == 0 {
+        return Err(StoreError::NotFound("notification"));
+    }
+    tx.commit().await
 }
 
 /// The columns of an [`OutboxEmail`].
@@ -194,25 +177,26 @@ pub async fn claim_due(
 ) -> Result<Vec<OutboxEmail>, StoreError> {
     const ANY_DUE: &str = concat!("SELECT id FROM email_outbox WHERE ", due!(), " LIMIT 1");
     // Most polls find nothing: a read answers that without taking SQLite's write lock.
-    let any: Option<Uuid> = read!(store, |pool| sqlx::query_scalar(ANY_DUE)
-        .bind(now)
-        .fetch_optional(pool)
-        .await?);
-    if any.is_none() {
+    let any: Vec<Uuid> = store.scalars(query(ANY_DUE).bind(now)).await?;
+    if any.is_empty() {
         return Ok(Vec::new());
     }
     const CLAIM_SQLITE: &str = claim_sql!("");
     const CLAIM_POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
     let claim = match store.backend() {
-        crate::Backend::Sqlite => CLAIM_SQLITE,
-        crate::Backend::Postgres => CLAIM_POSTGRES,
+        Backend::Sqlite => CLAIM_SQLITE,
+        Backend::Postgres => CLAIM_POSTGRES,
     };
-    let mut claimed: Vec<OutboxEmail> = write_tx!(store, |tx| sqlx::query_as(claim)
-        .bind(now)
-        .bind(now + lease)
-        .bind(i64::from(batch))
-        .fetch_all(&mut *tx)
-        .await?);
+    let mut tx = store.begin().await?;
+    let mut claimed: Vec<OutboxEmail> = tx
+        .fetch_all(
+            query(claim)
+                .bind(now)
+                .bind(now + lease)
+                .bind(i64::from(batch)),
+        )
+        .await?;
+    tx.commit().await?;
     claimed.sort_by_key(|e| e.id);
     Ok(claimed)
 }
@@ -221,9 +205,7 @@ pub async fn claim_due(
 pub async fn mark_sent(store: &Store, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE email_outbox SET sent_at = $2, attempts = attempts + 1, \
                        next_attempt_at = NULL, claimed_until = NULL WHERE id = $1";
-    write_tx!(store, |tx| {
-        sqlx::query(SQL).bind(id).bind(at).execute(&mut *tx).await?;
-    });
+    store.execute(query(SQL).bind(id).bind(at)).await?;
     Ok(())
 }
 
@@ -237,14 +219,9 @@ pub async fn mark_failed(
 ) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE email_outbox SET attempts = attempts + 1, last_error = $2, \
                        next_attempt_at = $3, claimed_until = NULL WHERE id = $1";
-    write_tx!(store, |tx| {
-        sqlx::query(SQL)
-            .bind(id)
-            .bind(error)
-            .bind(retry_at)
-            .execute(&mut *tx)
-            .await?;
-    });
+    store
+        .execute(query(SQL).bind(id).bind(error).bind(retry_at))
+        .await?;
     Ok(())
 }
 
@@ -252,12 +229,11 @@ pub async fn mark_failed(
 /// instead of when the claim runs out.
 pub async fn release(store: &Store, ids: &[Uuid]) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE email_outbox SET claimed_until = NULL WHERE id = $1";
-    write_tx!(store, |tx| {
-        for id in ids {
-            sqlx::query(SQL).bind(id).execute(&mut *tx).await?;
-        }
-    });
-    Ok(())
+    let mut tx = store.begin().await?;
+    for id in ids {
+        tx.execute(query(SQL).bind(id)).await?;
+    }
+    tx.commit().await
 }
 
 /// Every email queued for an address, oldest first: what was told to whom, and how it went.
@@ -267,8 +243,5 @@ pub async fn emails_to(store: &Store, to_email: &str) -> Result<Vec<OutboxEmail>
         outbox_columns!(),
         " FROM email_outbox WHERE to_email = $1 ORDER BY id"
     );
-    Ok(read!(store, |pool| sqlx::query_as(SQL)
-        .bind(to_email)
-        .fetch_all(pool)
-        .await?))
+    store.fetch_all(query(SQL).bind(to_email)).await
 }

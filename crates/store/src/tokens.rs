@@ -4,24 +4,30 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::db::{Tx, query};
 use crate::{Store, StoreError, new_id};
 
-const INSERT_SQL: &str = "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at) \
-                          VALUES ($1, $2, $3, $4, $5, $6)";
-
-/// Inserts a token of family `$family` inside the open transaction `$tx`.
-macro_rules! insert {
-    ($tx:ident, $family:expr, $user:expr, $hash:expr, $expires:expr) => {
-        sqlx::query(INSERT_SQL)
+/// Inserts a token of `family` inside the open transaction.
+async fn insert(
+    tx: &mut Tx,
+    family: Uuid,
+    user_id: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    const SQL: &str = "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6)";
+    tx.execute(
+        query(SQL)
             .bind(new_id())
-            .bind($family)
-            .bind($user)
-            .bind($hash)
+            .bind(family)
+            .bind(user_id)
+            .bind(token_hash)
             .bind(crate::now())
-            .bind($expires)
-            .execute(&mut *$tx)
-            .await?
-    };
+            .bind(expires_at),
+    )
+    .await?;
+    Ok(())
 }
 
 /// What presenting a refresh token led to.
@@ -42,10 +48,9 @@ pub async fn start_family(
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    write_tx!(store, |tx| {
-        insert!(tx, new_id(), user_id, token_hash, expires_at);
-    });
-    Ok(())
+    let mut tx = store.begin().await?;
+    insert(&mut tx, new_id(), user_id, token_hash, expires_at).await?;
+    tx.commit().await
 }
 
 /// Spends the token with `old_hash` and stores `new_hash` in its family, atomically: of two
@@ -63,45 +68,34 @@ pub async fn rotate(
     const REVOKE: &str =
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
     let now = crate::now();
-    write_tx!(store, |tx| {
-        let spent: Option<(Uuid, Uuid)> = sqlx::query_as(SPEND)
-            .bind(old_hash)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some((family, user_id)) = spent {
-            insert!(tx, family, user_id, new_hash, expires_at);
-            Ok(Rotation::Rotated { user_id })
-        } else {
-            let found: Option<(Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(FIND)
-                .bind(old_hash)
-                .fetch_optional(&mut *tx)
-                .await?;
-            match found {
-                Some((family, Some(_rotated))) => {
-                    sqlx::query(REVOKE)
-                        .bind(family)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    Ok(Rotation::Reused)
-                }
-                _ => Ok(Rotation::Refused),
+    let mut tx = store.begin().await?;
+    let spent: Option<(Uuid, Uuid)> = tx
+        .fetch_optional(query(SPEND).bind(old_hash).bind(now))
+        .await?;
+    let rotation = if let Some((family, user_id)) = spent {
+        insert(&mut tx, family, user_id, new_hash, expires_at).await?;
+        Rotation::Rotated { user_id }
+    } else {
+        let found: Option<(Uuid, Option<DateTime<Utc>>)> =
+            tx.fetch_optional(query(FIND).bind(old_hash)).await?;
+        match found {
+            Some((family, Some(_rotated))) => {
+                tx.execute(query(REVOKE).bind(family).bind(now)).await?;
+                Rotation::Reused
             }
+            _ => Rotation::Refused,
         }
-    })
+    };
+    tx.commit().await?;
+    Ok(rotation)
 }
 
 /// Revokes the family of a token (logout). Unknown tokens are ignored: logging out twice is fine.
 pub async fn revoke_family_of(store: &Store, token_hash: &[u8]) -> Result<(), StoreError> {
     const SQL: &str = "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family_id IN \
                        (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)";
-    write_tx!(store, |tx| {
-        sqlx::query(SQL)
-            .bind(token_hash)
-            .bind(crate::now())
-            .execute(&mut *tx)
-            .await?;
-    });
+    store
+        .execute(query(SQL).bind(token_hash).bind(crate::now()))
+        .await?;
     Ok(())
 }

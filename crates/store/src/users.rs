@@ -5,7 +5,10 @@ use mentorship_domain::people::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::AuditEntry;
+use crate::audit::{self, AuditEntry};
+use crate::db::{Query, Tx, query};
+use crate::events::Step;
+use crate::record::{self, Change, Record};
 use crate::{Page, PageRequest, Store, StoreError, new_id};
 
 /// An account as the API shows it (never the password hash).
@@ -22,7 +25,7 @@ pub struct User {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: Uuid,
     email: String,
     name: String,
@@ -81,59 +84,95 @@ macro_rules! select_users {
     };
 }
 
+impl Record for User {
+    type Row = UserRow;
+    const NAME: &'static str = "user";
+    const SELECT: &'static str = select_users!("WHERE id = $1");
+    const LOCK: &'static str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
+    const UNIQUE: &'static str = "email";
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
+        self.version = version;
+        self.updated_at = at;
+    }
+
+    fn update(&self, version: i64) -> Query {
+        const SQL: &str = "UPDATE users SET email = $2, name = $3, active = $4, version = $5, \
+                           updated_at = $6 WHERE id = $1 AND version = $7";
+        query(SQL)
+            .bind(self.id)
+            .bind(&self.email)
+            .bind(&self.name)
+            .bind(self.active)
+            .bind(self.version)
+            .bind(self.updated_at)
+            .bind(version)
+    }
+}
+
+impl User {
+    /// The account `new` opens at `now`: active, at its first version.
+    pub fn opened(new: &NewUser, now: DateTime<Utc>) -> User {
+        User {
+            id: new_id(),
+            email: new.email.clone(),
+            name: new.name.clone(),
+            role: new.role,
+            active: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Opens an account. A taken email is `Duplicate("email")`.
 pub async fn create(store: &Store, new: NewUser, actor: Option<Uuid>) -> Result<User, StoreError> {
-    let now = crate::now();
-    let user = User {
-        id: new_id(),
-        email: new.email,
-        name: new.name,
-        role: new.role,
-        active: true,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let user = User::opened(&new, crate::now());
+    let mut tx = store.begin().await?;
+    insert(&mut tx, &user, &new.password_hash).await?;
+    record::created(&mut tx, &user, "user.created", actor, &[]).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Inserts an account inside a transaction (an application opens one with its mentor row).
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    user: &User,
+    password_hash: &str,
+) -> Result<(), StoreError> {
     const SQL: &str = "INSERT INTO users (id, email, name, role, password_hash, active, version, created_at, updated_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    write_tx!(store, |tx| {
-        sqlx::query(SQL)
+    tx.execute(
+        query(SQL)
             .bind(user.id)
             .bind(&user.email)
             .bind(&user.name)
             .bind(user.role.as_str())
-            .bind(&new.password_hash)
+            .bind(password_hash)
             .bind(user.active)
             .bind(user.version)
             .bind(user.created_at)
-            .bind(user.updated_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("email"))?;
-        audit!(tx, created_entry(actor, &user));
-    });
-    Ok(user)
-}
-
-fn created_entry(actor: Option<Uuid>, user: &User) -> AuditEntry {
-    AuditEntry {
-        actor_id: actor,
-        action: "user.created",
-        object_type: "user",
-        object_id: user.id,
-        before: None,
-        after: serde_json::to_value(user).ok(),
-        at: user.created_at,
-    }
+            .bind(user.updated_at),
+    )
+    .await
+    .map_err(StoreError::unique_as("email"))?;
+    Ok(())
 }
 
 /// One account by id.
 pub async fn get(store: &Store, id: Uuid) -> Result<User, StoreError> {
     const SQL: &str = select_users!("WHERE id = $1");
-    let row: Option<UserRow> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<UserRow> = store.fetch_optional(query(SQL).bind(id)).await?;
     row.ok_or(StoreError::NotFound("user"))?.try_into()
 }
 
@@ -150,10 +189,7 @@ pub async fn find_for_login(
         user: UserRow,
         password_hash: String,
     }
-    let row: Option<LoginRow> = read!(store, |pool| sqlx::query_as(SQL)
-        .bind(email)
-        .fetch_optional(pool)
-        .await?);
+    let row: Option<LoginRow> = store.fetch_optional(query(SQL).bind(email)).await?;
     row.map(|r| Ok((r.user.try_into()?, r.password_hash)))
         .transpose()
 }
@@ -167,20 +203,14 @@ pub async fn list(
     const ALL: &str = select_users!("WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
     const BY_ROLE: &str =
         select_users!("WHERE role = $3 AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)");
-    let rows: Vec<UserRow> = read!(store, |pool| {
-        let query = match role {
-            None => sqlx::query_as(ALL),
-            Some(_) => sqlx::query_as(BY_ROLE),
-        };
-        let query = query
-            .bind(page.after_or(Uuid::nil()))
-            .bind(page.fetch_limit());
-        let query = match role {
-            Some(r) => query.bind(r.as_str()),
-            None => query,
-        };
-        query.fetch_all(pool).await?
-    });
+    let list = query(if role.is_some() { BY_ROLE } else { ALL })
+        .bind(page.after_or(Uuid::nil()))
+        .bind(page.fetch_limit());
+    let list = match role {
+        Some(r) => list.bind(r.as_str()),
+        None => list,
+    };
+    let rows: Vec<UserRow> = store.fetch_all(list).await?;
     let users = rows
         .into_iter()
         .map(User::try_from)
@@ -188,7 +218,8 @@ pub async fn list(
     Ok(Page::from_rows(users, &page, |u| u.id))
 }
 
-/// Edits an account if it is still at `expected_version`; audits the change.
+/// Edits an account if it is still at `expected_version`; audits the change. A deactivated
+/// person keeps no way to mint new access tokens: their refresh tokens are revoked with it.
 pub async fn update(
     store: &Store,
     id: Uuid,
@@ -196,70 +227,40 @@ pub async fn update(
     changes: UserChanges,
     actor: Option<Uuid>,
 ) -> Result<User, StoreError> {
-    const CURRENT: &str = select_users!("WHERE id = $1");
-    const UPDATE: &str = "UPDATE users SET email = $2, name = $3, active = $4, \
-                          password_hash = COALESCE($5, password_hash), version = $6, updated_at = $7 \
-                          WHERE id = $1 AND version = $8";
+    const PASSWORD: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
     const REVOKE_REFRESH: &str =
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
-    write_tx!(store, |tx| {
-        let row: Option<UserRow> = sqlx::query_as(CURRENT)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let before: User = row.ok_or(StoreError::NotFound("user"))?.try_into()?;
-        if before.version != expected_version {
-            return Err(StoreError::VersionMismatch("user"));
-        }
-        let after = User {
+    let change = Change {
+        action: "user.updated",
+        actor,
+        expected_version: Some(expected_version),
+    };
+    let mut tx = store.begin().await?;
+    let user = record::change(&mut tx, id, change, |before: &User| {
+        Ok(Step::quiet(User {
             email: changes.email.unwrap_or_else(|| before.email.clone()),
             name: changes.name.unwrap_or_else(|| before.name.clone()),
             active: changes.active.unwrap_or(before.active),
-            version: before.version + 1,
-            updated_at: crate::now(),
             ..before.clone()
-        };
-        sqlx::query(UPDATE)
-            .bind(id)
-            .bind(&after.email)
-            .bind(&after.name)
-            .bind(after.active)
-            .bind(changes.password_hash)
-            .bind(after.version)
-            .bind(after.updated_at)
-            .bind(expected_version)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::unique_as("email"))?;
-        if before.active && !after.active {
-            // A deactivated person keeps no way to mint new access tokens.
-            sqlx::query(REVOKE_REFRESH)
-                .bind(id)
-                .bind(after.updated_at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        audit!(
-            tx,
-            AuditEntry {
-                actor_id: actor,
-                action: "user.updated",
-                object_type: "user",
-                object_id: id,
-                before: serde_json::to_value(&before).ok(),
-                after: serde_json::to_value(&after).ok(),
-                at: after.updated_at,
-            }
-        );
-        Ok(after)
+        }))
     })
+    .await?;
+    if let Some(hash) = changes.password_hash {
+        tx.execute(query(PASSWORD).bind(id).bind(hash)).await?;
+        let entry = AuditEntry::event("user.password_changed", actor, "user", id);
+        audit::write(&mut tx, entry).await?;
+    }
+    if !user.active {
+        tx.execute(query(REVOKE_REFRESH).bind(id).bind(crate::now()))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// Whether any admin account exists (the bootstrap admin is made only when none does).
 pub async fn admin_exists(store: &Store) -> Result<bool, StoreError> {
     const SQL: &str = "SELECT COUNT(*) FROM users WHERE role = 'admin'";
-    let n: i64 = read!(store, |pool| sqlx::query_scalar(SQL)
-        .fetch_one(pool)
-        .await?);
+    let n: i64 = store.scalar(query(SQL)).await?;
     Ok(n > 0)
 }

@@ -6,6 +6,7 @@
 mod api_keys;
 mod auth;
 mod catalog;
+mod concurrency;
 mod contract;
 mod errors;
 mod matrix;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mentorship_store::notifications::{self, NewNotification, OutboxEmail, kind};
+use mentorship_store::notifications::{self, NewNotification, OutboxEmail};
 use mentorship_store::{Backend, Store};
 use mentorship_tests::smtp::SmtpRelay;
 use mentorship_tests::{TestApp, on_both_databases};
@@ -61,23 +61,9 @@ async fn each_person_reads_and_marks_only_their_own(app: TestApp) {
     let (ann, ann_id) = app.person(&admin, "student", "ann@example.com").await;
     let (bob, bob_id) = app.person(&admin, "student", "bob@example.com").await;
     let (ann_mail, bob_mail) = ("ann@example.com", "bob@example.com");
-    let received = tell(
-        store,
-        &ann_id,
-        ann_mail,
-        kind::APPLICATION_RECEIVED,
-        "Received",
-    )
-    .await;
-    let ready = tell(store, &ann_id, ann_mail, kind::CONTRACT_READY, "Ready").await;
-    tell(
-        store,
-        &bob_id,
-        bob_mail,
-        kind::APPLICATION_REJECTED,
-        "Rejected",
-    )
-    .await;
+    let received = tell(store, &ann_id, ann_mail, "application_received", "Received").await;
+    let ready = tell(store, &ann_id, ann_mail, "contract_ready", "Ready").await;
+    tell(store, &bob_id, bob_mail, "application_rejected", "Rejected").await;
 
     // Newest first, and only one's own.
     let list = app.get("/v1/me/notifications", &ann).await;
@@ -136,23 +122,9 @@ async fn the_worker_delivers_each_email_once(app: TestApp, relay: SmtpRelay) {
     let (_, ann_id) = app.person(&admin, "student", "ann@example.com").await;
     let (_, bob_id) = app.person(&admin, "student", "bob@example.com").await;
     let (ann_mail, bob_mail) = ("ann@example.com", "bob@example.com");
-    let received = tell(
-        store,
-        &ann_id,
-        ann_mail,
-        kind::APPLICATION_RECEIVED,
-        "Received",
-    )
-    .await;
-    tell(store, &ann_id, ann_mail, kind::CONTRACT_READY, "Ready").await;
-    tell(
-        store,
-        &bob_id,
-        bob_mail,
-        kind::APPLICATION_REJECTED,
-        "Rejected",
-    )
-    .await;
+    let received = tell(store, &ann_id, ann_mail, "application_received", "Received").await;
+    tell(store, &ann_id, ann_mail, "contract_ready", "Ready").await;
+    tell(store, &bob_id, bob_mail, "application_rejected", "Rejected").await;
 
     let to_ann = relay.wait_for(ann_mail, 2, WITHIN).await;
     relay.wait_for(bob_mail, 1, WITHIN).await;
@@ -206,7 +178,7 @@ async fn an_email_is_retried_until_the_relay_answers(backend: Backend) {
         store,
         &cy_id,
         "cy@example.com",
-        kind::APPLICATION_ACCEPTED,
+        "application_accepted",
         "You are accepted",
     )
     .await;
@@ -241,7 +213,7 @@ async fn a_refused_recipient_is_given_up_at_once(app: TestApp, relay: SmtpRelay)
         store,
         &id,
         "bounce@example.com",
-        kind::DOCUMENT_REJECTED,
+        "document_rejected",
         "A document was rejected",
     )
     .await;
@@ -249,7 +221,7 @@ async fn a_refused_recipient_is_given_up_at_once(app: TestApp, relay: SmtpRelay)
         store,
         &dee_id,
         "dee@example.com",
-        kind::MENTOR_ACTIVATED,
+        "mentor_activated",
         "Welcome",
     )
     .await;

@@ -1,11 +1,11 @@
 //! From stranger to active mentor: application, review, documents, contract, referral code.
 
+use mentorship_tests::forms::{PDF, days_ago, upload};
 use mentorship_tests::smtp::SmtpRelay;
-use mentorship_tests::{Reply, TestApp, on_both_databases, token_of};
+use mentorship_tests::{TestApp, on_both_databases, token_of};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long passphrase";
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
 fn application(email: &str, path_id: &str, code: Option<&str>) -> Value {
@@ -14,50 +14,6 @@ fn application(email: &str, path_id: &str, code: Option<&str>) -> Value {
         "experience_years": 6, "field_years": 3, "legal_status": "freelancer", "country": "FR",
         "right_to_work_attested": true, "referral_code": code,
     })
-}
-
-/// A `multipart/form-data` body with a file and, optionally, its issue date.
-fn form(file_name: &str, content: &[u8], issued_on: Option<&str>) -> (String, Vec<u8>) {
-    let boundary = "mentorship-test-boundary";
-    let mut body = Vec::new();
-    if let Some(date) = issued_on {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"issued_on\"\r\n\r\n{date}\r\n").bytes());
-    }
-    body.extend(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-            .bytes(),
-    );
-    body.extend_from_slice(content);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-async fn upload(
-    app: &TestApp,
-    token: &str,
-    mentor: &str,
-    kind: &str,
-    name: &str,
-    content: &[u8],
-    issued_on: Option<&str>,
-) -> Reply {
-    let (content_type, body) = form(name, content, issued_on);
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", content_type.as_str()),
-    ];
-    app.raw(
-        "POST",
-        &format!("/v1/mentors/{mentor}/documents/{kind}"),
-        &headers,
-        body,
-    )
-    .await
-}
-
-fn days_ago(days: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(days)).to_string()
 }
 
 fn status_of(checklist: &Value, kind: &str) -> String {

@@ -1,6 +1,9 @@
 //! The store conformance suite: the same contract checked on each backend, below HTTP.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
+use mentorship_api::notices::Templates;
 use mentorship_domain::catalog::Level;
 use mentorship_domain::people::Role;
 use mentorship_store::catalog::{self, PathFields};
@@ -12,7 +15,7 @@ use mentorship_tests::TestDb;
 
 async fn store(backend: Backend) -> Option<(Store, TestDb)> {
     let db = TestDb::new(backend).await?;
-    let store = Store::connect(&db.url, &StoreOptions::default())
+    let store = Store::connect(&db.url, &StoreOptions::default(), Arc::new(Templates))
         .await
         .expect("connect");
     store.migrate().await.expect("migrate");
@@ -199,7 +202,7 @@ async fn claimed_emails_go_to_one_claimer_until_sent_failed_or_expired(store: St
         let new = NewNotification {
             user_id: user.id,
             email: "n@example.com".into(),
-            kind: notifications::kind::APPLICATION_RECEIVED,
+            kind: "application_received",
             subject: format!("Notice {i}"),
             body: "Body".into(),
         };

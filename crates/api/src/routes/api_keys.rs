@@ -11,10 +11,10 @@ use validator::Validate;
 
 use crate::extract::Valid;
 
-use crate::app::AppState;
 use crate::auth::{API_KEY_PREFIX, Principal, new_secret};
 use crate::error::ApiError;
 use crate::paging::{List, PageQuery};
+use crate::state::AppState;
 
 /// Characters of the secret kept to recognise a key in lists.
 const SHOWN_PREFIX_LEN: usize = 10;

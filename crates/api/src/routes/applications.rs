@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use mentorship_domain::onboarding::{self, ApplicationFacts, LegalStatus, MentorStatus};
+use mentorship_domain::mentors::{ApplicationFacts, LegalStatus, MentorStatus, zone_or_default};
 use mentorship_domain::people::{Role, normalize_email};
 use mentorship_domain::referrals::{self, Referrer};
 use mentorship_domain::refusal::Refusal;
-use mentorship_store::mentors::{self, Mentor, MentorChange, MentorFilter, NewApplication};
+use mentorship_store::mentors::{self, Mentor, MentorFilter, NewApplication};
 use mentorship_store::users::NewUser;
 use mentorship_store::{StoreError, catalog};
 use serde::{Deserialize, Serialize};
@@ -16,12 +16,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
+use crate::access::{require_staff, visible_mentor};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::Valid;
 use crate::paging::{List, PageQuery};
 use crate::routes::{client_of, created};
+use crate::state::AppState;
 
 /// An application to mentor, as sent by a person without an account.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -177,8 +178,7 @@ async fn referrer(state: &AppState, email: &str, code: &str) -> Result<Uuid, Api
         email: &m.email,
         status: m.status,
     });
-    referrals::check_referral_code(email, referrer.as_ref())
-        .map_err(|r| ApiError::field("referral_code", r.code(), r.to_string()))
+    referrals::check_referral_code(email, referrer.as_ref()).map_err(|r| ApiError::refused(&r))
 }
 
 /// Applies to become a mentor. Creates the applicant's account and stores the application with
@@ -219,6 +219,7 @@ pub async fn apply(
         field_experience_years: body.field_years,
         right_to_work_attested: body.right_to_work_attested,
     };
+    let zone = body.time_zone.as_deref().and_then(|z| z.parse().ok());
     let application = NewApplication {
         account: NewUser {
             email,
@@ -227,42 +228,18 @@ pub async fn apply(
             password_hash: state.passwords.hash(body.password).await?,
         },
         path_id: body.path_id,
-        experience_years: body.experience_years,
-        field_years: body.field_years,
+        facts,
         legal_status: body.legal_status,
         country: body.country,
-        right_to_work: body.right_to_work_attested,
-        unmet_rules: onboarding::eligibility(&facts, &state.policies),
         referrer_id,
-        time_zone: body.time_zone.unwrap_or_else(|| "Europe/Paris".into()),
+        time_zone: zone_or_default(zone, &state.policies).name().to_owned(),
     };
-    let mentor = mentors::apply(&state.store, application).await?;
+    let mentor = mentors::apply(&state.store, application, &state.policies).await?;
     Ok(created(
         format!("/v1/mentor-applications/{}", mentor.id),
         mentor.version,
     )
     .json(ApplicationView::from(mentor)))
-}
-
-/// Staff only.
-pub fn require_staff(principal: &Principal) -> Result<(), ApiError> {
-    principal.require_person()?;
-    if !principal.role.is_staff() {
-        return Err(ApiError::Forbidden("only staff may do this".into()));
-    }
-    Ok(())
-}
-
-/// A mentor the caller may see: staff see all, a mentor only themselves; 404 otherwise.
-pub async fn visible_mentor(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<Mentor, ApiError> {
-    if !principal.role.may_see_account(principal.is(id)) {
-        return Err(ApiError::NotFound("mentor"));
-    }
-    Ok(mentors::get(&state.store, id).await?)
 }
 
 /// Lists applications (every mentor, from application on), filtered by status and path. Staff only.
@@ -328,21 +305,7 @@ pub async fn accept(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&principal)?;
-    let reviewer = principal.user_id;
-    let change = MentorChange {
-        action: "mentor.accepted",
-        actor: reviewer,
-        expected_version: None,
-        decide: Box::new(move |m: &mut Mentor| {
-            m.status = onboarding::accept_application(m.status, &m.unmet_rules)
-                .map_err(|r| StoreError::refused(&r))?;
-            m.manager_id = Some(reviewer);
-            m.reviewed_by = Some(reviewer);
-            m.reviewed_at = Some(mentorship_store::now());
-            Ok(())
-        }),
-    };
-    let mentor = mentors::change(&state.store, *id, change).await?;
+    let mentor = mentors::accept(&state.store, *id, principal.user_id).await?;
     Ok(HttpResponse::Ok().json(ApplicationView::from(mentor)))
 }
 
@@ -367,20 +330,6 @@ pub async fn reject(
     Valid(body): Valid<RejectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&principal)?;
-    let reviewer = principal.user_id;
-    let change = MentorChange {
-        action: "mentor.rejected",
-        actor: reviewer,
-        expected_version: None,
-        decide: Box::new(move |m: &mut Mentor| {
-            m.status = onboarding::reject_application(m.status, &body.reason)
-                .map_err(|r| StoreError::refused(&r))?;
-            m.decision_reason = Some(body.reason);
-            m.reviewed_by = Some(reviewer);
-            m.reviewed_at = Some(mentorship_store::now());
-            Ok(())
-        }),
-    };
-    let mentor = mentors::change(&state.store, *id, change).await?;
+    let mentor = mentors::reject(&state.store, *id, principal.user_id, &body.reason).await?;
     Ok(HttpResponse::Ok().json(ApplicationView::from(mentor)))
 }

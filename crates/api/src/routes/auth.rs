@@ -13,11 +13,11 @@ use validator::Validate;
 
 use crate::extract::Valid;
 
-use crate::app::AppState;
 use crate::auth::{Principal, REFRESH_PREFIX, new_secret, secret_hash};
 use crate::error::ApiError;
 use crate::routes::client_of;
 use crate::routes::users::UserView;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]

@@ -6,19 +6,19 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
-use mentorship_domain::onboarding::{self, DocumentKind, DocumentStatus, DocumentUpload, FileType};
-use mentorship_domain::refusal::Refusal;
-use mentorship_store::StoreError;
-use mentorship_store::documents::{self, Document, NewDocument};
+use mentorship_domain::calendar::local_date;
+use mentorship_domain::mentors::{self as rules, DocumentKind, DocumentStatus, DocumentUpload};
+use mentorship_store::documents::{self, Document, StoredFile};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::access::{require_staff, visible_mentor};
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::extract::Valid;
-use crate::routes::applications::{RejectRequest, require_staff, visible_mentor};
+use crate::routes::applications::RejectRequest;
+use crate::state::AppState;
 
 /// One line of the checklist.
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,62 +101,6 @@ pub struct UploadForm {
 fn kind_of(text: &str) -> Result<DocumentKind, ApiError> {
     serde_json::from_value(serde_json::Value::String(text.into()))
         .map_err(|_| ApiError::NotFound("document kind"))
-}
-
-/// A refused upload: the file's type is 415, everything else 422 with one entry per rule.
-fn upload_refused(refusals: Vec<onboarding::DocumentRefusal>) -> ApiError {
-    use onboarding::DocumentRefusal as R;
-    if let Some(conflict) = refusals
-        .iter()
-        .find(|r| matches!(r, R::NotExpected { .. } | R::AlreadySent { .. }))
-    {
-        return ApiError::refused(conflict);
-    }
-    if refusals.iter().any(|r| matches!(r, R::FileTypeNotAccepted)) {
-        return ApiError::UnsupportedMediaType(
-            "only PDF, PNG or JPEG files are accepted (judged by their content)".into(),
-        );
-    }
-    let field = |r: &R| {
-        if matches!(r, R::FileTooLarge { .. }) {
-            "file"
-        } else {
-            "issued_on"
-        }
-    };
-    ApiError::Validation(
-        refusals
-            .iter()
-            .map(|r| FieldError::new(field(r), r.code(), r.to_string()))
-            .collect(),
-    )
-}
-
-/// A file name must be a plain name with one extension, and that extension must match the
-/// content: `id.pdf` holding a PNG, `a.pdf.exe` or `../id.pdf` are refused.
-fn check_file_name(name: &str, file_type: FileType) -> Result<(), ApiError> {
-    let bad = |message: &str| ApiError::field("file", "invalid_file_name", message.to_owned());
-    if name.is_empty() || name.contains(['/', '\\', '\0']) || name.starts_with('.') {
-        return Err(bad("the file name must be a plain name, without a folder"));
-    }
-    let parts: Vec<&str> = name.split('.').collect();
-    if parts.len() != 2 || parts[0].is_empty() {
-        return Err(bad(
-            "the file name must have exactly one extension (e.g. identity.pdf)",
-        ));
-    }
-    let extension = parts[1].to_ascii_lowercase();
-    let matches = match file_type {
-        FileType::Pdf => extension == "pdf",
-        FileType::Png => extension == "png",
-        FileType::Jpeg => extension == "jpg" || extension == "jpeg",
-    };
-    if !matches {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "the file is not what its name .{extension} claims"
-        )));
-    }
-    Ok(())
 }
 
 /// What the form held.
@@ -293,45 +237,24 @@ pub async fn upload_document(
         first_bytes: &head,
         size_bytes: u64::try_from(upload.content.len()).unwrap_or(u64::MAX),
         issued_on: upload.issued_on,
-        uploaded_on: Utc::now()
-            .with_timezone(&state.policies.platform_zone)
-            .date_naive(),
+        uploaded_on: local_date(Utc::now(), state.policies.platform_zone),
     };
-    // Checked before anything is stored; checked again in the transaction against races.
-    let file_type = onboarding::sniff_file_type(facts.first_bytes);
-    if let Some(file_type) = file_type {
-        check_file_name(&upload.name, file_type)?;
+    // Checked before anything is stored (with every refusal at once); checked again in the
+    // transaction, against the state a concurrent request may have changed.
+    if let Some(file_type) = rules::sniff_file_type(facts.first_bytes) {
+        rules::check_file_name(&upload.name, file_type).map_err(|r| ApiError::refused(&r))?;
     }
     let mentor = mentorship_store::mentors::get(&state.store, id).await?;
     let current = documents::checklist(&documents::current(&state.store, id).await?).status(kind);
-    let file_type = onboarding::validate_document(&facts, mentor.status, current, &state.policies)
-        .map_err(upload_refused)?;
-    let new = NewDocument {
-        kind,
-        file_key: String::new(),
+    let file_type = rules::validate_document(&facts, mentor.status, current, &state.policies)
+        .map_err(|refusals| ApiError::refusals(&refusals))?;
+    let file = StoredFile {
+        key: state.files.put(upload.content).await?,
         media_type: file_type.media_type().into(),
-        size_bytes: i64::try_from(upload.content.len()).unwrap_or(i64::MAX),
-        issued_on: upload.issued_on,
+        size_bytes: i64::try_from(facts.size_bytes).unwrap_or(i64::MAX),
     };
-    let key = state.files.put(upload.content).await?;
-    let policies = state.policies.clone();
-    let stored = documents::submit(
-        &state.store,
-        id,
-        NewDocument {
-            file_key: key.clone(),
-            ..new
-        },
-        |status, current| {
-            onboarding::validate_document(&facts, status, current, &policies)
-                .map(|_| ())
-                .map_err(|r| {
-                    r.first()
-                        .map_or(StoreError::NotFound("document"), StoreError::refused)
-                })
-        },
-    )
-    .await;
+    let key = file.key.clone();
+    let stored = documents::submit(&state.store, id, &facts, file, &state.policies).await;
     if let Err(e) = stored {
         // Nothing half-kept: a refused document leaves no file behind.
         state.files.delete(&key).await?;

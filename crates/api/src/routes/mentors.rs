@@ -2,24 +2,28 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
+use mentorship_domain::calendar::local_date;
 use mentorship_domain::capacity;
-use mentorship_domain::onboarding::{self, MentorStatus};
-use mentorship_domain::refusal::Refusal;
-use mentorship_store::mentors::{self, Mentor, MentorChange};
-use mentorship_store::{StoreError, catalog, users};
-use rand::Rng;
+use mentorship_domain::mentors::{self as rules, ContractState, MentorStatus};
+use mentorship_domain::rates::RateCard;
+use mentorship_domain::referrals::referral_code;
+use mentorship_store::catalog;
+use mentorship_store::mentors::{self, Mentor, ProfileChanges};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::app::AppState;
+use crate::access::{require_staff, visible_mentor};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::{Valid, if_match};
+use crate::notices::contract_text;
 use crate::paging::{List, PageQuery};
-use crate::routes::applications::{MentorQuery, RejectRequest, require_staff, visible_mentor};
+use crate::routes::applications::{MentorQuery, RejectRequest};
 use crate::routes::ok_with_etag;
+use crate::state::AppState;
 
 /// A mentor's profile.
 #[derive(Debug, Serialize, ToSchema)]
@@ -201,34 +205,17 @@ pub async fn update_mentor(
     }
     if let Some(requested) = body.requested_students {
         capacity::check_requested_students(requested, &state.policies)
-            .map_err(|r| ApiError::field("requested_students", r.code(), r.to_string()))?;
+            .map_err(|r| ApiError::refused(&r))?;
     }
-    if let Some(manager) = body.manager_id {
-        let account = users::get(&state.store, manager)
-            .await
-            .ok()
-            .filter(|u| u.role.is_staff() && u.active);
-        account.ok_or_else(|| {
-            ApiError::field(
-                "manager_id",
-                "not_a_manager",
-                "must be an active manager or admin",
-            )
-        })?;
-    }
-    let change = MentorChange {
-        action: "mentor.updated",
-        actor: principal.user_id,
-        expected_version: Some(if_match(&req, "mentor", current.version)?),
-        decide: Box::new(move |m: &mut Mentor| {
-            m.bio = body.bio.unwrap_or(std::mem::take(&mut m.bio));
-            m.time_zone = body.time_zone.unwrap_or(std::mem::take(&mut m.time_zone));
-            m.requested_students = body.requested_students.unwrap_or(m.requested_students);
-            m.manager_id = body.manager_id.or(m.manager_id);
-            Ok(())
-        }),
+    let changes = ProfileChanges {
+        bio: body.bio,
+        time_zone: body.time_zone,
+        requested_students: body.requested_students,
+        manager_id: body.manager_id,
     };
-    let mentor = mentors::change(&state.store, *id, change).await?;
+    let version = if_match(&req, "mentor", current.version)?;
+    let mentor =
+        mentors::edit_profile(&state.store, *id, version, changes, principal.user_id).await?;
     Ok(ok_with_etag(mentor.version).json(MentorView::from(mentor)))
 }
 
@@ -242,20 +229,8 @@ async fn move_mentor(
     action: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(principal)?;
-    let change = MentorChange {
-        action,
-        actor: principal.user_id,
-        expected_version: None,
-        decide: Box::new(move |m: &mut Mentor| {
-            m.status = m
-                .status
-                .transition(to)
-                .map_err(|r| StoreError::refused(&r))?;
-            m.status_reason = Some(reason);
-            Ok(())
-        }),
-    };
-    let mentor = mentors::change(&state.store, id, change).await?;
+    let mentor =
+        mentors::staff_move(&state.store, id, to, &reason, action, principal.user_id).await?;
     Ok(HttpResponse::Ok().json(MentorView::from(mentor)))
 }
 
@@ -308,25 +283,6 @@ status_change!(
     "Offboards an active or suspended mentor, with a reason; final. Staff only."
 );
 
-fn contract_text(mentor: &Mentor, path_title: &str, date: chrono::NaiveDate) -> String {
-    format!(
-        "Freelance mentoring agreement\n\nBetween the school and {name} ({email}), dated {date}.\n\n\
-         1. The mentor guides students of the path \"{path_title}\" in one session of 30 to 60 minutes \
-         a week with each, writes session notes, and reports students in difficulty.\n\
-         2. The mentor declares absences in advance.\n\
-         3. The school pays each payable session at the hourly rate of its rate card (EUR 25 to 40), \
-         plus referral bonuses, on a monthly statement.\n\
-         4. The mentor is an independent {status} and is responsible for their own taxes and insurance.\n\n\
-         Signed by typing the full name: {name}",
-        name = mentor.name,
-        email = mentor.email,
-        status = match mentor.legal_status {
-            onboarding::LegalStatus::Freelancer => "freelancer",
-            onboarding::LegalStatus::Company => "company",
-        },
-    )
-}
-
 /// The contract, once all four documents are verified: its text with the mentor's details and the date.
 #[utoipa::path(
     tag = "mentors",
@@ -348,31 +304,27 @@ pub async fn get_contract(
     principal.require_person()?;
     let mentor = visible_mentor(&state, &principal, *id).await?;
     let signed_at = mentor.contract_signed_at;
-    let contract_state = match onboarding::contract_state(mentor.status, signed_at.is_some()) {
-        Ok(onboarding::ContractState::Ready) => "ready",
-        Ok(onboarding::ContractState::Signed) => "signed",
+    let contract_state = match rules::contract_state(mentor.status, signed_at.is_some()) {
+        Ok(ContractState::Ready) => "ready",
+        Ok(ContractState::Signed) => "signed",
         Err(refused) => return Err(ApiError::refused(&refused)),
     };
-    // The contract carries the day it was signed, or today's until then.
-    let date = signed_at.map_or_else(|| Utc::now().date_naive(), |t| t.date_naive());
+    // The contract carries the day it was signed, or today's until then, in the platform zone.
+    let date = local_date(
+        signed_at.unwrap_or_else(Utc::now),
+        state.policies.platform_zone,
+    );
     let path = catalog::get_path(&state.store, mentor.path_id).await?;
+    // The card in force: the default one until admins publish others.
+    let card = RateCard::default();
     Ok(HttpResponse::Ok().json(ContractView {
         mentor_id: mentor.id,
         state: contract_state.into(),
-        text: contract_text(&mentor, &path.title, date),
+        text: contract_text(&mentor, &path.title, date, &card),
         mentor_name: mentor.name,
         date,
         signed_at: mentor.contract_signed_at,
     }))
-}
-
-/// A new referral code: 8 characters without look-alikes (no 0/O, 1/I).
-fn new_referral_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..8)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
 }
 
 /// Signs the contract: the mentor types their full name and accepts. They become active, get
@@ -403,22 +355,9 @@ pub async fn sign_contract(
             "only the mentor signs their contract".into(),
         ));
     }
-    let change = MentorChange {
-        action: "mentor.activated",
-        actor: principal.user_id,
-        expected_version: None,
-        decide: Box::new(move |m: &mut Mentor| {
-            m.status =
-                onboarding::sign_contract(m.status, &m.name, &body.full_name, body.accept_terms)
-                    .map_err(|r| StoreError::refused(&r))?;
-            let now = mentorship_store::now();
-            m.activated_at = Some(now);
-            m.contract_signed_at = Some(now);
-            m.contract_signed_name = Some(body.full_name);
-            m.referral_code = Some(new_referral_code());
-            Ok(())
-        }),
-    };
-    let mentor = mentors::change(&state.store, *id, change).await?;
+    let mut random = [0u8; 8];
+    rand::rng().fill_bytes(&mut random);
+    let code = referral_code(random);
+    let mentor = mentors::sign(&state.store, *id, &body.full_name, body.accept_terms, code).await?;
     Ok(HttpResponse::Ok().json(MentorView::from(mentor)))
 }

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::paging::{List, PageQuery};
+use crate::state::AppState;
 
 /// A notification as its reader sees it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get, http::StatusCode, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::Problem;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

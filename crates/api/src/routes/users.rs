@@ -12,12 +12,12 @@ use validator::Validate;
 
 use crate::extract::Valid;
 
-use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::if_match;
 use crate::paging::{List, PageQuery};
 use crate::routes::{created, ok_with_etag};
+use crate::state::AppState;
 
 /// An account as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,31 @@
+//! Who may reach what: the checks handlers make before they act. RULES.md, "People and roles": a
+//! mentor or student who asks for an object that is not theirs gets 404, as for an id that does
+//! not exist; staff see everything.
+
+use mentorship_store::mentors::{self, Mentor};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Staff only.
+pub fn require_staff(principal: &Principal) -> Result<(), ApiError> {
+    principal.require_person()?;
+    if !principal.role.is_staff() {
+        return Err(ApiError::Forbidden("only staff may do this".into()));
+    }
+    Ok(())
+}
+
+/// A mentor the caller may see: staff see all, a mentor only themselves; 404 otherwise.
+pub async fn visible_mentor(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Mentor, ApiError> {
+    if !principal.role.may_see_account(principal.is(id)) {
+        return Err(ApiError::NotFound("mentor"));
+    }
+    Ok(mentors::get(&state.store, id).await?)
+}

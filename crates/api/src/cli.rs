@@ -1,0 +1,101 @@
+//! The command line of `mentorship`: serve the API, migrate the database, print the contract, or
+//! seed demo data. A function of the library, so that the concurrency tests run the very same
+//! program as several processes.
+
+use std::process::ExitCode;
+
+use crate::app::{open_store, openapi_json, serve};
+use crate::config::{AppEnv, Config, Env, LogFormat};
+use crate::demo::{self, SeedError};
+use crate::passwords::Passwords;
+
+const USAGE: &str = "usage: mentorship <serve | migrate | openapi | seed-demo>
+  serve      run the API (BIND_ADDR, DATABASE_URL, ... see .env.example)
+  migrate    apply the database migrations and exit
+  openapi    print the OpenAPI contract to stdout
+  seed-demo  migrate DATABASE_URL, then add what is missing of the demo data: one account per
+             role with a published password, and two catalog paths (refused in production)";
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+/// Runs the command named by the first argument; the process exits with what it returns.
+pub fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    if command == "openapi" {
+        return match openapi_json() {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        };
+    }
+    if !matches!(command.as_str(), "serve" | "migrate" | "seed-demo") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    // A missing .env is normal; settings then come from the environment alone.
+    let _ = dotenvy::dotenv();
+    let config = match Config::from_source(&Env) {
+        Ok(config) => config,
+        Err(e) => return fail(&format!("bad setting {e}")),
+    };
+    init_logs(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let result = runtime.block_on(async {
+        match command.as_str() {
+            "migrate" => migrate(&config).await,
+            "seed-demo" => seed_demo(&config).await,
+            _ => serve(&config, |_| {}).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("mentorship: {message}");
+    ExitCode::FAILURE
+}
+
+async fn migrate(config: &Config) -> Result<(), String> {
+    let store = open_store(config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    store.close().await;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn seed_demo(config: &Config) -> Result<(), String> {
+    if config.app_env == AppEnv::Production {
+        return Err(SeedError::Production.to_string());
+    }
+    let passwords = Passwords::new(config.password_hash_concurrency)
+        .map_err(|e| SeedError::from(e).to_string())?;
+    let store = open_store(config)
+        .await
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    let outcome = demo::seed(&store, &passwords).await;
+    store.close().await;
+    for line in outcome.map_err(|e| format!("seed-demo: {e}"))? {
+        println!("{line}");
+    }
+    Ok(())
+}

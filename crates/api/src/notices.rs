@@ -1,0 +1,178 @@
+//! Every text the program sends people, in one place: the notification and email of each event
+//! (the store writes them in the transaction of the change, through [`Notices`]) and the
+//! contract a mentor signs. Numbers come from the policies and the rate card, dates are read in
+//! the platform zone: nothing the program can change is written here by hand.
+
+use chrono::NaiveDate;
+use mentorship_domain::events::Event;
+use mentorship_domain::mentors::{CRIMINAL_RECORD_MAX_AGE_MONTHS, DocumentKind, LegalStatus};
+use mentorship_domain::policy::Policies;
+use mentorship_domain::rates::RateCard;
+use mentorship_store::events::{Message, Notices, Recipient};
+use mentorship_store::mentors::Mentor;
+
+/// The program's wording.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Templates;
+
+impl Notices for Templates {
+    fn message(&self, event: &Event, to: &Recipient, policies: &Policies) -> Message {
+        let (subject, body) = wording(event, policies);
+        Message {
+            subject: subject.to_owned(),
+            body: format!("Hello {},\n\n{body}\n\nThe mentoring team", to.name),
+        }
+    }
+}
+
+/// The subject and the body of what an event tells.
+fn wording(event: &Event, policies: &Policies) -> (&'static str, String) {
+    match event {
+        Event::ApplicationReceived { eligible, .. } => {
+            let next = if *eligible {
+                "A Mentorship Manager will review it soon."
+            } else {
+                "It does not meet every rule of the program; a Mentorship Manager will review it."
+            };
+            (
+                "We received your application",
+                format!("Thank you for applying to mentor. {next}"),
+            )
+        }
+        Event::ApplicationAccepted { .. } => (
+            "Your application is accepted",
+            format!(
+                "Your application is accepted. Next, send your four documents as PDF, PNG or JPEG \
+                 files of at most {size}: identity, criminal record extract (issued at most \
+                 {months} months ago), diploma and company registration.",
+                size = file_size(policies.max_document_bytes),
+                months = CRIMINAL_RECORD_MAX_AGE_MONTHS,
+            ),
+        ),
+        Event::ApplicationRejected { reason, .. } => (
+            "Your application",
+            format!("We cannot accept your application: {reason}"),
+        ),
+        Event::DocumentRejected { kind, reason, .. } => (
+            "A document needs to be sent again",
+            format!(
+                "Your {} document was not accepted: {reason}. Please send it again.",
+                document_name(*kind)
+            ),
+        ),
+        Event::ContractReady { .. } => (
+            "Your contract is ready to sign",
+            "All four documents are verified. Your contract is ready: read it and sign it by \
+             typing your full name."
+                .into(),
+        ),
+        Event::MentorActivated { referral_code, .. } => (
+            "Welcome: you are an active mentor",
+            format!(
+                "Your contract is signed and you are now an active mentor. Next steps: complete \
+                 your profile (bio, time zone), set how many students you want (up to {max}), and \
+                 share your referral code {referral_code} with people who could mentor too.",
+                max = policies.max_requested_students,
+            ),
+        ),
+        Event::MentorSuspended { reason, .. } => (
+            "Your mentoring is suspended",
+            format!("Your mentoring is suspended: {reason}"),
+        ),
+        Event::MentorReinstated { reason, .. } => (
+            "Your mentoring resumes",
+            format!("Your mentoring resumes: {reason}"),
+        ),
+        Event::MentorOffboarded { reason, .. } => (
+            "Your mentoring has ended",
+            format!("Your mentoring with the school has ended: {reason}"),
+        ),
+    }
+}
+
+/// A document's name in a sentence.
+fn document_name(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Identity => "identity",
+        DocumentKind::CriminalRecord => "criminal record",
+        DocumentKind::Diploma => "diploma",
+        DocumentKind::CompanyRegistration => "company registration",
+    }
+}
+
+/// A size for people: whole MiB when it is one, KiB or bytes otherwise.
+fn file_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    match bytes {
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The contract a mentor reads and signs, dated `date` (the platform zone's day), with the range
+/// of hourly rates of the card in force.
+pub fn contract_text(
+    mentor: &Mentor,
+    path_title: &str,
+    date: NaiveDate,
+    card: &RateCard,
+) -> String {
+    let (low, high) = card.range();
+    format!(
+        "Freelance mentoring agreement\n\nBetween the school and {name} ({email}), dated {date}.\n\n\
+         1. The mentor guides students of the path \"{path_title}\" in one session of 30 to 60 minutes \
+         a week with each, writes session notes, and reports students in difficulty.\n\
+         2. The mentor declares absences in advance.\n\
+         3. The school pays each payable session at the hourly rate of its rate card (EUR {low} to \
+         {high}), plus referral bonuses, on a monthly statement.\n\
+         4. The mentor is an independent {status} and is responsible for their own taxes and insurance.\n\n\
+         Signed by typing the full name: {name}",
+        name = mentor.name,
+        email = mentor.email,
+        status = match mentor.legal_status {
+            LegalStatus::Freelancer => "freelancer",
+            LegalStatus::Company => "company",
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn numbers_come_from_the_policies() {
+        let policies = Policies {
+            max_document_bytes: 5 * 1024 * 1024,
+            ..Policies::default()
+        };
+        let (_, body) = wording(
+            &Event::ApplicationAccepted {
+                mentor_id: Uuid::nil(),
+            },
+            &policies,
+        );
+        assert!(body.contains("at most 5 MiB"), "{body}");
+        assert!(body.contains("at most 3 months ago"), "{body}");
+        assert_eq!(file_size(1536), "1536 bytes");
+        assert_eq!(file_size(2048), "2 KiB");
+    }
+
+    #[test]
+    fn every_message_greets_its_reader() {
+        let to = Recipient {
+            id: Uuid::nil(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+        };
+        let event = Event::ContractReady {
+            mentor_id: Uuid::nil(),
+        };
+        let message = Templates.message(&event, &to, &Policies::default());
+        assert!(message.body.starts_with("Hello Ada,\n\n"));
+        assert_eq!(message.subject, "Your contract is ready to sign");
+    }
+}
