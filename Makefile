@@ -19,10 +19,27 @@ test:
 	fi
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 
-## Formatting, clippy with warnings as errors, and the domain crate's purity.
-lint: check-domain-purity
+## Formatting, clippy with warnings as errors, the domain crate's purity, the dependencies'
+## licenses, duplicate versions and sources (cargo deny, deny.toml), and unused dependencies
+## (cargo machete). The two tools are installed, pinned, when missing.
+lint: check-domain-purity deny machete
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+CARGO_DENY_VERSION = 0.20.2
+CARGO_MACHETE_VERSION = 0.9.2
+
+.PHONY: deny machete
+## The advisory database cannot be fetched from here, so `advisories` is not checked.
+deny:
+	@$(CARGO) deny --version 2>/dev/null | grep -qx "cargo-deny $(CARGO_DENY_VERSION)" || \
+	  $(CARGO) install --locked --quiet cargo-deny --version $(CARGO_DENY_VERSION)
+	$(CARGO) deny check licenses bans sources
+
+machete:
+	@$(CARGO) machete --version 2>/dev/null | grep -qx "$(CARGO_MACHETE_VERSION)" || \
+	  $(CARGO) install --locked --quiet cargo-machete --version $(CARGO_MACHETE_VERSION)
+	$(CARGO) machete
 
 fmt:
 	$(CARGO) fmt --all

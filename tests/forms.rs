@@ -73,3 +73,18 @@ pub async fn send_all_documents(http: &Http, token: &str, mentor: &str) {
         .ok(201);
     }
 }
+
+/// Has `staff` verify the four documents of `mentor`.
+pub async fn verify_all_documents(http: &Http, staff: &str, mentor: &str) {
+    for kind in [
+        "identity",
+        "criminal_record",
+        "diploma",
+        "company_registration",
+    ] {
+        let verify = format!("/v1/mentors/{mentor}/documents/{kind}/verify");
+        http.call("POST", &verify, Some(staff), None, &[])
+            .await
+            .ok(200);
+    }
+}

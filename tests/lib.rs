@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 pub mod cluster;
+pub mod contract;
 pub mod forms;
 pub mod smtp;
 
@@ -291,6 +292,7 @@ impl Http {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Result<Reply, String> {
+        let method_name = method;
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         for (name, value) in headers {
@@ -308,11 +310,13 @@ impl Http {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Ok(Reply {
+        let reply = Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
             body,
-        })
+        };
+        contract::check_problem_codes(method_name, path, &reply);
+        Ok(reply)
     }
 
     /// Sends a request with an optional bearer token, JSON body and extra headers.
@@ -437,17 +441,7 @@ impl TestApp {
         .await
         .ok(200);
         forms::send_all_documents(self, &token, &id).await;
-        for kind in [
-            "identity",
-            "criminal_record",
-            "diploma",
-            "company_registration",
-        ] {
-            let verify = format!("/v1/mentors/{id}/documents/{kind}/verify");
-            self.call("POST", &verify, Some(&admin), None, &[])
-                .await
-                .ok(200);
-        }
+        forms::verify_all_documents(self, &admin, &id).await;
         let sign = serde_json::json!({"full_name": email, "accept_terms": true});
         self.post(&format!("/v1/mentors/{id}/contract/sign"), &token, sign)
             .await

@@ -223,7 +223,7 @@ pub async fn open_store(config: &Config) -> Result<Store, mentorship_store::Stor
     if let Some(n) = config.database_max_connections {
         options.max_connections = n;
     }
-    let store = Store::connect(&config.database_url, &options, Arc::new(Templates)).await?;
+    let store = Store::connect(config.database_url.expose(), &options, Arc::new(Templates)).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -236,7 +236,7 @@ pub async fn bootstrap_admin(state: &AppState, config: &Config) -> Result<(), Ap
     if users::admin_exists(&state.store).await? {
         return Ok(());
     }
-    let password_hash = state.passwords.hash(password.clone()).await?;
+    let password_hash = state.passwords.hash(password.expose().clone()).await?;
     let new = users::NewUser {
         email: normalize_email(email),
         name: "Administrator".into(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::{Either, LocalBoxFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mentorship_domain::people::{Role, Scope};
-use rand::RngCore;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;

@@ -21,20 +21,44 @@ pub enum LogFormat {
     Json,
 }
 
-/// Every setting of the server.
+/// A setting that must never reach a log or a panic message: its `Debug` says only that it is
+/// there. Read it with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+
+    /// The value itself, for the one place that uses it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Every setting of the server. Its `Debug` shows no secret: not the JWT secret, the file key,
+/// the bootstrap password, nor the database URL (which may hold a password).
 #[derive(Debug, Clone)]
 pub struct Config {
     pub app_env: AppEnv,
     pub bind_addr: SocketAddr,
-    pub database_url: String,
+    pub database_url: Secret<String>,
     pub database_max_connections: Option<u32>,
     pub data_dir: PathBuf,
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret<String>>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
-    pub bootstrap_admin: Option<(String, String)>,
+    /// The first admin's email and password.
+    pub bootstrap_admin: Option<(String, Secret<String>)>,
     pub cors_allowed_origins: Vec<String>,
     pub log_format: LogFormat,
     pub password_hash_concurrency: usize,
@@ -49,7 +73,7 @@ pub struct Config {
     /// How often the outbox worker looks for due emails.
     pub outbox_poll: Duration,
     pub files_dir: PathBuf,
-    pub file_encryption_key: Option<[u8; 32]>,
+    pub file_encryption_key: Option<Secret<[u8; 32]>>,
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -162,13 +186,13 @@ impl Config {
                 "BIND_ADDR",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
-            database_url,
+            database_url: Secret::new(database_url),
             database_max_connections: source
                 .get("DATABASE_MAX_CONNECTIONS")
                 .map(|_| parsed(source, "DATABASE_MAX_CONNECTIONS", 0u32))
                 .transpose()?,
             data_dir: PathBuf::from(source.get("DATA_DIR").unwrap_or_else(|| "data".into())),
-            jwt_secret,
+            jwt_secret: jwt_secret.map(Secret::new),
             jwt_issuer: source
                 .get("JWT_ISSUER")
                 .unwrap_or_else(|| "mentorship-api".into()),
@@ -205,7 +229,7 @@ impl Config {
                     .get("FILES_DIR")
                     .unwrap_or_else(|| "data/files".into()),
             ),
-            file_encryption_key: file_key(source, app_env)?,
+            file_encryption_key: file_key(source, app_env)?.map(Secret::new),
         })
     }
 }
@@ -302,7 +326,7 @@ fn smtp_from(source: &dyn Source, app_env: AppEnv) -> Result<Mailbox, ConfigErro
 fn bootstrap_admin(
     source: &dyn Source,
     app_env: AppEnv,
-) -> Result<Option<(String, String)>, ConfigError> {
+) -> Result<Option<(String, Secret<String>)>, ConfigError> {
     match (
         source.get("BOOTSTRAP_ADMIN_EMAIL"),
         source.get("BOOTSTRAP_ADMIN_PASSWORD"),
@@ -314,7 +338,7 @@ fn bootstrap_admin(
                     "must be at least 12 characters long",
                 ));
             }
-            Ok(Some((email, password)))
+            Ok(Some((email, Secret::new(password))))
         }
         (Some(_), None) => Err(bad(
             "BOOTSTRAP_ADMIN_PASSWORD",
@@ -324,9 +348,10 @@ fn bootstrap_admin(
             "BOOTSTRAP_ADMIN_EMAIL",
             "is required with BOOTSTRAP_ADMIN_PASSWORD",
         )),
-        (None, None) if app_env == AppEnv::Development => {
-            Ok(Some(("admin@example.com".into(), "change-me-now".into())))
-        }
+        (None, None) if app_env == AppEnv::Development => Ok(Some((
+            "admin@example.com".into(),
+            Secret::new("change-me-now".into()),
+        ))),
         (None, None) => Ok(None),
     }
 }
@@ -368,7 +393,7 @@ mod tests {
     #[test]
     fn development_runs_with_no_settings() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.database_url, "sqlite://data/mentorship.db");
+        assert_eq!(c.database_url.expose(), "sqlite://data/mentorship.db");
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(c.bootstrap_admin.unwrap().0, "admin@example.com");
     }
@@ -441,5 +466,33 @@ mod tests {
             config(&[("APP_ENV", "staging")]).unwrap_err().name,
             "APP_ENV"
         );
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let env: std::collections::HashMap<String, String> = [
+            ("DATABASE_URL", "postgres://app:hunter2-db@db/mentorship"),
+            ("JWT_SECRET", "a-signing-secret-that-is-long-enough!!"),
+            ("BOOTSTRAP_ADMIN_EMAIL", "root@example.com"),
+            ("BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-password-1"),
+            (
+                "FILE_ENCRYPTION_KEY",
+                "dGVzdC1maWxlLWtleS10aGF0LWlzLTMyLWJ5dGVzISE=",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let shown = format!("{:?}", Config::from_source(&env).unwrap());
+        // The file key decodes to bytes starting "test-": as numbers, 116, 101, 115, 116.
+        for secret in [
+            "hunter2-db",
+            "a-signing-secret",
+            "bootstrap-password-1",
+            "116, 101, 115",
+        ] {
+            assert!(!shown.contains(secret), "Debug shows {secret}: {shown}");
+        }
+        assert!(shown.contains("root@example.com"));
     }
 }

@@ -39,6 +39,11 @@ impl FieldError {
     }
 }
 
+/// A reference to the `ProblemCode` enum, which the contract builds from every operation's codes.
+fn problem_code_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::Ref::from_schema_name("ProblemCode").into()
+}
+
 /// An RFC 9457 problem: the body of every 4xx and 5xx response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -61,6 +66,7 @@ pub struct Problem {
     /// What went wrong this time.
     pub detail: String,
     /// A stable, machine-readable code for the kind of problem (the rule broken, for 409).
+    #[schema(schema_with = problem_code_schema)]
     pub code: String,
     /// One entry per invalid field (422), otherwise empty.
     pub errors: Vec<FieldError>,
@@ -78,11 +84,15 @@ impl Problem {
         }
     }
 
+    /// The problem of a status whose code the status decides, with what went wrong this time.
+    pub fn generic(status: StatusCode, detail: impl Into<String>) -> Self {
+        let (status, code, title) = generic(status);
+        Problem::new(status, code, title, detail)
+    }
+
     /// The problem for a status that reached the client without one (actix's own answers).
     pub fn for_status(status: StatusCode) -> Self {
-        let reason = status.canonical_reason().unwrap_or("Error");
-        let code = reason.to_ascii_lowercase().replace([' ', '-'], "_");
-        Problem::new(status, &code, reason, reason)
+        Problem::generic(status, status.canonical_reason().unwrap_or("HTTP error"))
     }
 
     pub fn response(&self) -> HttpResponse {
@@ -128,6 +138,36 @@ pub enum ApiError {
     /// The cause is logged, never shown.
     #[error("internal error")]
     Internal(String),
+}
+
+/// The problems whose code the status alone decides: (status, code, title). Every other code
+/// is a rule's (409, 415), named by the domain. The contract lists these per operation from
+/// the statuses it answers.
+pub const GENERIC_PROBLEMS: [(u16, &str, &str); 13] = [
+    (400, "bad_request", "The request is malformed"),
+    (401, "unauthenticated", "Missing or invalid credentials"),
+    (403, "forbidden", "Not allowed"),
+    (404, "not_found", "Not found"),
+    (405, "method_not_allowed", "Method not allowed"),
+    (412, "precondition_failed", "The object has changed"),
+    (413, "payload_too_large", "The request body is too large"),
+    (415, "unsupported_media_type", "Unsupported media type"),
+    (422, "validation_failed", "Some fields are invalid"),
+    (428, "precondition_required", "If-Match is required"),
+    (429, "too_many_requests", "Too many requests"),
+    (500, "internal_error", "Something went wrong on our side"),
+    (503, "not_ready", "Not ready"),
+];
+
+/// The code and title a status gives when no rule names its own; `http_error` for a status
+/// none of the API's answers use (actix's own, such as 414).
+pub fn generic(status: StatusCode) -> (StatusCode, &'static str, &'static str) {
+    GENERIC_PROBLEMS
+        .iter()
+        .find(|(s, _, _)| *s == status.as_u16())
+        .map_or((status, "http_error", "HTTP error"), |(_, code, title)| {
+            (status, *code, *title)
+        })
 }
 
 /// The one table from a kind of refusal to its HTTP status and problem title.
@@ -196,59 +236,28 @@ impl ApiError {
 
     /// The table: each error's status, stable code and title.
     fn describe(&self) -> (StatusCode, &'static str, &'static str) {
-        match self {
-            ApiError::BadRequest(_) => (
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "The request is malformed",
-            ),
-            ApiError::Unauthenticated(_) => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Missing or invalid credentials",
-            ),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+        let status = match self {
             ApiError::Refused { code, kind, .. } => {
                 let (status, title) = kind_status(*kind);
-                (status, code, title)
+                // A refused field is a 422 like any other: `errors` names the field and rule.
+                return match kind {
+                    RefusalKind::InvalidField(_) => generic(status),
+                    _ => (status, code, title),
+                };
             }
-            ApiError::PreconditionFailed(_) => (
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "The object has changed",
-            ),
-            ApiError::PreconditionRequired => (
-                StatusCode::PRECONDITION_REQUIRED,
-                "precondition_required",
-                "If-Match is required",
-            ),
-            ApiError::PayloadTooLarge(_) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The request body is too large",
-            ),
-            ApiError::UnsupportedMediaType(_) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Unsupported media type",
-            ),
-            ApiError::Validation(_) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Some fields are invalid",
-            ),
-            ApiError::TooManyRequests { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                "Too many requests",
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Something went wrong on our side",
-            ),
-        }
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        generic(status)
     }
 
     pub fn problem(&self) -> Problem {

@@ -15,7 +15,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
-use rand::RngCore;
+use rand::Rng;
 use tracing::Instrument;
 
 use crate::error::{PROBLEM_JSON, Problem};
@@ -176,10 +176,8 @@ pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .and_then(|pattern| state.methods_by_path.get(&pattern).cloned());
     match allowed {
         Some(methods) => {
-            let mut response = Problem::new(
+            let mut response = Problem::generic(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Method not allowed",
                 format!(
                     "{} is not allowed here; use one of: {}",
                     req.method(),
@@ -192,10 +190,8 @@ pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
             }
             response
         }
-        None => Problem::new(
+        None => Problem::generic(
             StatusCode::NOT_FOUND,
-            "not_found",
-            "Not found",
             format!("there is no route {} {}", req.method(), req.path()),
         )
         .response(),

@@ -1,7 +1,7 @@
 //! The contract: the OpenAPI document generated from the handlers, its shared responses and
 //! the schemas of the domain's types.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use mentorship_domain::people::{Role, Scope};
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -10,15 +10,20 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use crate::error::Problem;
+use crate::error::{GENERIC_PROBLEMS, Problem};
 
-/// The document's fixed parts; the paths come from the handlers registered in `app::routes`.
+/// The document's fixed parts; the paths come from the handlers registered in `app::v1_routes`
+/// and `app::ops_routes`.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Mentorship API",
         description = "Runs a mentoring program: mentors, students, weekly sessions and pay. \
-                       Every error is an RFC 9457 problem (`application/problem+json`).",
+                       Every error is an RFC 9457 problem (`application/problem+json`) with a \
+                       stable `code` (the `ProblemCode` schema lists them all). Each operation \
+                       lists the codes it can answer in its description and in its \
+                       `x-problem-codes` extension: the `code` of its problems, and the codes of \
+                       the rules that a 422's `errors` can name.",
         license(name = "MIT", identifier = "MIT")
     ),
     servers((
@@ -70,6 +75,7 @@ impl Modify for BearerAuth {
 /// - 413 and 415 to every operation with a body;
 /// - 412 and 428 to every operation that takes `If-Match`.
 pub fn add_shared_responses(doc: &mut OpenApiDoc) {
+    let mut every_code = BTreeSet::new();
     for item in doc.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -86,8 +92,59 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
                     .entry(status.into())
                     .or_insert_with(|| Ref::from_response_name(name).into());
             }
+            every_code.extend(list_problem_codes(operation));
         }
     }
+    add_problem_code_schema(doc, every_code);
+}
+
+/// The extension in which an operation lists its problem codes. A handler declares there the
+/// codes of the rules it can break; the codes its statuses give are added here.
+pub const PROBLEM_CODES: &str = "x-problem-codes";
+
+/// Completes an operation's problem codes (the rules' codes its handler declared, and the
+/// code of each status it answers) in its extension and its description; returns them.
+fn list_problem_codes(operation: &mut Operation) -> BTreeSet<String> {
+    let extensions = operation.extensions.get_or_insert_with(Default::default);
+    let mut codes: BTreeSet<String> = extensions
+        .get(PROBLEM_CODES)
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    for status in operation.responses.responses.keys() {
+        let generic = GENERIC_PROBLEMS
+            .iter()
+            .find(|(s, _, _)| s.to_string() == *status);
+        codes.extend(generic.map(|(_, code, _)| (*code).to_owned()));
+    }
+    extensions.insert(PROBLEM_CODES.into(), serde_json::json!(codes));
+    let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    let description = operation.description.get_or_insert_with(String::new);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&format!("Problem codes: {}.", listed.join(", ")));
+    codes
+}
+
+/// Every problem code the API answers, as the `ProblemCode` enum the problems' `code` refers to.
+fn add_problem_code_schema(doc: &mut OpenApiDoc, mut codes: BTreeSet<String>) {
+    // Answers no operation lists: actix's own for a route or method that does not exist, and
+    // for a status none of the API's answers use.
+    codes.extend(["method_not_allowed", "not_found", "http_error"].map(str::to_owned));
+    let components = doc.components.get_or_insert_with(Default::default);
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+        .description(Some(
+            "A stable, machine-readable code for the kind of problem: the rule broken (409, \
+             415, and in a 422's `errors`), or the status's own code.",
+        ));
+    components
+        .schemas
+        .insert("ProblemCode".into(), schema.into());
 }
 
 /// The shared responses an operation's shape calls for, as (status, response name).
@@ -289,6 +346,30 @@ mod tests {
             .name(name)
             .parameter_in(place)
             .build()
+    }
+
+    #[test]
+    fn every_listed_problem_code_is_a_code_the_api_can_give() {
+        // Codes the API itself makes, beside the statuses' own and the domain's rules.
+        let api_codes = ["already_exists", "unknown_path"];
+        let rules = mentorship_domain::refusal::all_codes();
+        let doc = crate::app::openapi();
+        let mut listed = 0;
+        for (path, item) in &doc.paths.paths {
+            let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            for operation in operations.into_iter().flatten() {
+                let codes = &operation.extensions.as_ref().unwrap()[PROBLEM_CODES];
+                for code in codes.as_array().unwrap() {
+                    let code = code.as_str().unwrap();
+                    let known = GENERIC_PROBLEMS.iter().any(|(_, c, _)| *c == code)
+                        || rules.contains(&code)
+                        || api_codes.contains(&code);
+                    assert!(known, "{path} lists `{code}`, which nothing gives");
+                    listed += 1;
+                }
+            }
+        }
+        assert!(listed > 100, "only {listed} codes listed");
     }
 
     #[test]

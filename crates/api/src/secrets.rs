@@ -6,14 +6,14 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
+use rand::Rng;
 
 use crate::config::{AppEnv, Config};
 
 /// The secret to sign access tokens with.
 pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
     if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.as_bytes().to_vec());
+        return Ok(secret.expose().as_bytes().to_vec());
     }
     if config.app_env == AppEnv::Production {
         return Err("JWT_SECRET: is required when APP_ENV=production".into());
@@ -30,8 +30,8 @@ pub fn jwt_secret(config: &Config) -> Result<Vec<u8>, String> {
 /// The key that encrypts onboarding files: from the configuration, or in development one
 /// generated once into the data folder (so files stay readable across restarts).
 pub fn file_key(config: &Config) -> Result<[u8; 32], String> {
-    if let Some(key) = config.file_encryption_key {
-        return Ok(key);
+    if let Some(key) = &config.file_encryption_key {
+        return Ok(*key.expose());
     }
     let file = config.data_dir.join("file-key");
     let secret = read_or_create(&file).map_err(|e| {

@@ -50,11 +50,7 @@ pub fn validate_absence(
             last_day,
         });
     }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(refusals)
-    }
+    crate::refusal::none_or_all(refusals)
 }
 
 impl Absence {

@@ -93,11 +93,7 @@ pub fn check_assignment(
     if current_mentor == Some(mentor.id) {
         refusals.push(AssignmentRefusal::AlreadyAssigned);
     }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(refusals)
-    }
+    crate::refusal::none_or_all(refusals)
 }
 
 /// RULES.md, Automatic assignment *(policy)*: "among eligible mentors not absent today, pick the one

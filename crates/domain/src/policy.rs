@@ -127,11 +127,7 @@ impl Policies {
         if self.notes_grace_days > 6 {
             problems.push(PolicyError::NotesGraceTooLong(self.notes_grace_days));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems)
-        }
+        crate::refusal::none_or_all(problems)
     }
 }
 

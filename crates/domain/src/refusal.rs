@@ -13,6 +13,16 @@ pub trait Refusal: std::error::Error {
     }
 }
 
+/// `Ok` when no rule was broken, otherwise every broken rule: the answer of the checks that
+/// report all their refusals at once.
+pub fn none_or_all<R>(refusals: Vec<R>) -> Result<(), Vec<R>> {
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(refusals)
+    }
+}
+
 /// What sort of "no" a refusal is, whatever its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefusalKind {

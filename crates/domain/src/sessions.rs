@@ -243,11 +243,7 @@ pub fn validate_booking(
                 absence_id: absence.id,
             }),
     );
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(refusals)
-    }
+    crate::refusal::none_or_all(refusals)
 }
 
 /// The side a cancellation counts against. A manager (or admin) cancels on behalf of one side

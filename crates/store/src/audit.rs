@@ -23,45 +23,8 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// A change of an object from `before` to `after`.
-    pub(crate) fn change<T: Serialize>(
-        change: &Change,
-        object_type: &'static str,
-        object_id: Uuid,
-        before: &T,
-        after: &T,
-    ) -> Self {
-        AuditEntry {
-            actor_id: change.actor,
-            action: change.action,
-            object_type,
-            object_id,
-            before: snapshot(before),
-            after: snapshot(after),
-            at: crate::now(),
-        }
-    }
-
-    /// The creation of an object, as it was made.
-    pub(crate) fn created<T: Serialize>(
-        action: &'static str,
-        actor_id: Option<Uuid>,
-        object_type: &'static str,
-        object_id: Uuid,
-        created: &T,
-    ) -> Self {
-        AuditEntry {
-            actor_id,
-            action,
-            object_type,
-            object_id,
-            before: None,
-            after: snapshot(created),
-            at: crate::now(),
-        }
-    }
-
-    /// Something done to an object that changes no state of it (a download, a deletion).
+    /// Something done to an object by `actor_id`, now, with no state recorded (a download, a
+    /// deletion); [`AuditEntry::states`] adds the states before and after.
     pub(crate) fn event(
         action: &'static str,
         actor_id: Option<Uuid>,
@@ -77,6 +40,37 @@ impl AuditEntry {
             after: None,
             at: crate::now(),
         }
+    }
+
+    /// The same entry with the object's state before (`None`: it did not exist) and after.
+    pub(crate) fn states<T: Serialize>(self, before: Option<&T>, after: &T) -> Self {
+        AuditEntry {
+            before: before.and_then(snapshot),
+            after: snapshot(after),
+            ..self
+        }
+    }
+
+    /// A change of an object from `before` to `after`.
+    pub(crate) fn change<T: Serialize>(
+        change: &Change,
+        object_type: &'static str,
+        object_id: Uuid,
+        before: &T,
+        after: &T,
+    ) -> Self {
+        Self::event(change.action, change.actor, object_type, object_id).states(Some(before), after)
+    }
+
+    /// The creation of an object, as it was made.
+    pub(crate) fn created<T: Serialize>(
+        action: &'static str,
+        actor_id: Option<Uuid>,
+        object_type: &'static str,
+        object_id: Uuid,
+        created: &T,
+    ) -> Self {
+        Self::event(action, actor_id, object_type, object_id).states(None, created)
     }
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::db::{Query, query};
 use crate::events::Step;
-use crate::record::{self, Change, Record};
+use crate::record::{self, Change, Record, versioned_fields};
 use crate::{Page, PageRequest, Store, StoreError, new_id};
 
 /// A training path.
@@ -146,18 +146,7 @@ impl Record for Path {
     const LOCK: &'static str = "SELECT id FROM paths WHERE id = $1 FOR UPDATE";
     const UNIQUE: &'static str = "title";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
-        self.version = version;
-        self.updated_at = at;
-    }
+    versioned_fields!();
 
     fn update(&self, version: i64) -> Query {
         const SQL: &str = "UPDATE paths SET title = $2, field = $3, complexity = $4, description = $5, \
@@ -181,18 +170,7 @@ impl Record for Project {
     const LOCK: &'static str = "SELECT id FROM projects WHERE id = $1 FOR UPDATE";
     const UNIQUE: &'static str = "position";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
-        self.version = version;
-        self.updated_at = at;
-    }
+    versioned_fields!();
 
     fn update(&self, version: i64) -> Query {
         const SQL: &str = "UPDATE projects SET title = $2, position = $3, difficulty = $4, \

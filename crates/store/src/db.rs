@@ -171,19 +171,6 @@ impl Conn<'_> {
         })
     }
 
-    pub(crate) async fn fetch_optional<R: Row>(self, q: Query) -> Result<Option<R>, StoreError> {
-        Ok(match self {
-            Conn::Sqlite(c) => {
-                let (sql, args) = q.sqlite()?;
-                sqlx::query_as_with(sql, args).fetch_optional(c).await?
-            }
-            Conn::Postgres(c) => {
-                let (sql, args) = q.postgres()?;
-                sqlx::query_as_with(sql, args).fetch_optional(c).await?
-            }
-        })
-    }
-
     pub(crate) async fn scalars<T: Scalar>(self, q: Query) -> Result<Vec<T>, StoreError> {
         Ok(match self {
             Conn::Sqlite(c) => {
@@ -251,8 +238,9 @@ impl Tx {
         self.conn().fetch_all(q).await
     }
 
+    /// The row of a query that returns at most one (a read by key).
     pub async fn fetch_optional<R: Row>(&mut self, q: Query) -> Result<Option<R>, StoreError> {
-        self.conn().fetch_optional(q).await
+        Ok(self.fetch_all(q).await?.into_iter().next())
     }
 
     /// The first column of every row.

@@ -176,17 +176,16 @@ pub async fn submit(
     )
     .await
     .map_err(StoreError::unique_as("current document"))?;
-    let entry = AuditEntry {
-        actor_id: Some(mentor_id),
-        action: "document.submitted",
-        object_type: "document",
-        object_id: document.id,
-        before: None,
-        after: Some(serde_json::json!({
-            "kind": kind, "size_bytes": document.size_bytes, "media_type": document.media_type
-        })),
-        at: document.uploaded_at,
-    };
+    let sent = serde_json::json!({
+        "kind": kind, "size_bytes": document.size_bytes, "media_type": document.media_type
+    });
+    let entry = AuditEntry::event(
+        "document.submitted",
+        Some(mentor_id),
+        "document",
+        document.id,
+    )
+    .states(None, &sent);
     audit::write(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(document)

@@ -167,8 +167,9 @@ impl Store {
         self.read(async |conn| conn.fetch_all(q).await).await
     }
 
+    /// The row of a query that returns at most one (a read by key).
     pub async fn fetch_optional<R: Row>(&self, q: Query) -> Result<Option<R>, StoreError> {
-        self.read(async |conn| conn.fetch_optional(q).await).await
+        Ok(self.fetch_all(q).await?.into_iter().next())
     }
 
     /// The first column of every row.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::db::{Query, Tx, query};
 use crate::events::Step;
-use crate::record::{self, Change, Record};
+use crate::record::{self, Change, Record, versioned_fields};
 use crate::users::{self, NewUser, User};
 use crate::{Page, PageRequest, Store, StoreError};
 
@@ -157,18 +157,7 @@ impl Record for Mentor {
     const LOCK: &'static str = "SELECT user_id FROM mentors WHERE user_id = $1 FOR UPDATE";
     const UNIQUE: &'static str = "referral code";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
-        self.version = version;
-        self.updated_at = at;
-    }
+    versioned_fields!();
 
     fn update(&self, version: i64) -> Query {
         const SQL: &str = "UPDATE mentors SET status = $2, manager_id = $3, decision_reason = $4, \

@@ -35,6 +35,25 @@ pub(crate) trait Record:
     fn update(&self, version: i64) -> Query;
 }
 
+/// The bookkeeping methods of a [`Record`] whose struct has `id`, `version` and `updated_at`.
+macro_rules! versioned_fields {
+    () => {
+        fn id(&self) -> uuid::Uuid {
+            self.id
+        }
+
+        fn version(&self) -> i64 {
+            self.version
+        }
+
+        fn stamp(&mut self, version: i64, at: chrono::DateTime<chrono::Utc>) {
+            self.version = version;
+            self.updated_at = at;
+        }
+    };
+}
+pub(crate) use versioned_fields;
+
 /// A record by id, inside the transaction; `NotFound` when there is none.
 pub(crate) async fn get<R: Record>(tx: &mut Tx, id: Uuid) -> Result<R, StoreError> {
     let row: Option<R::Row> = tx.fetch_optional(query(R::SELECT).bind(id)).await?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::audit::{self, AuditEntry};
 use crate::db::{Query, Tx, query};
 use crate::events::Step;
-use crate::record::{self, Change, Record};
+use crate::record::{self, Change, Record, versioned_fields};
 use crate::{Page, PageRequest, Store, StoreError, new_id};
 
 /// An account as the API shows it (never the password hash).
@@ -91,18 +91,7 @@ impl Record for User {
     const LOCK: &'static str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
     const UNIQUE: &'static str = "email";
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn stamp(&mut self, version: i64, at: DateTime<Utc>) {
-        self.version = version;
-        self.updated_at = at;
-    }
+    versioned_fields!();
 
     fn update(&self, version: i64) -> Query {
         const SQL: &str = "UPDATE users SET email = $2, name = $3, active = $4, version = $5, \

@@ -5,7 +5,7 @@
 
 use futures_util::future::join_all;
 use mentorship_tests::cluster::Cluster;
-use mentorship_tests::forms::send_all_documents;
+use mentorship_tests::forms::{send_all_documents, verify_all_documents};
 use mentorship_tests::{Http, PERSON_PASSWORD, Reply, token_of};
 use serde_json::{Value, json};
 
@@ -156,17 +156,7 @@ async fn contract_signature_race(cluster: Cluster) {
     let scene = scene(&cluster).await;
     let http = &cluster.servers[0];
     let (token, id) = with_documents(http, &scene, "ada@example.com").await;
-    for kind in [
-        "identity",
-        "criminal_record",
-        "diploma",
-        "company_registration",
-    ] {
-        let verify = format!("/v1/mentors/{id}/documents/{kind}/verify");
-        http.call("POST", &verify, Some(&scene.manager), None, &[])
-            .await
-            .ok(200);
-    }
+    verify_all_documents(http, &scene.manager, &id).await;
     let replies = race(&cluster, |_| {
         let body = json!({"full_name": "Grace Hopper", "accept_terms": true});
         (

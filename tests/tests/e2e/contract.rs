@@ -1,13 +1,7 @@
 //! The committed contract is the one the code generates and the one the server serves.
 
+use mentorship_tests::contract::committed;
 use mentorship_tests::{TestApp, on_both_databases};
-
-fn committed() -> serde_json::Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
-    let text =
-        std::fs::read_to_string(path).expect("openapi/openapi.json exists (run `make openapi`)");
-    serde_json::from_str(&text).expect("openapi/openapi.json is JSON")
-}
 
 #[test]
 fn committed_contract_matches_the_code() {

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use mentorship_domain::mentors::MentorStatus;
+use mentorship_tests::forms::{self, upload};
 use mentorship_tests::{Reply, TestApp, on_both_databases};
 use serde_json::{Value, json};
 
@@ -178,36 +179,13 @@ async fn make_key(app: &TestApp, owner: &str, scopes: &[&str]) -> String {
 /// A PDF, as far as first bytes go.
 const PDF: &[u8] = b"%PDF-1.7 matrix";
 
-/// A `multipart/form-data` upload of `PDF`: the content type and the body.
-fn pdf_form() -> (String, Vec<u8>) {
-    let boundary = "matrix-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"id.pdf\"\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(PDF);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// An accepted applicant who sent their identity document; returns their id.
 async fn sent_document(app: &TestApp, email: &str) -> String {
     let (token, id) = app.applicant(email).await;
     app.set_mentor_status(&id, MentorStatus::Accepted).await;
-    let (content_type, body) = pdf_form();
-    let auth = format!("Bearer {token}");
-    let headers = [
-        ("authorization", auth.as_str()),
-        ("content-type", content_type.as_str()),
-    ];
-    app.raw(
-        "POST",
-        &format!("/v1/mentors/{id}/documents/identity"),
-        &headers,
-        body,
-    )
-    .await
-    .ok(201);
+    upload(app, &token, &id, "identity", "id.pdf", PDF, None)
+        .await
+        .ok(201);
     id
 }
 
@@ -531,7 +509,7 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
         None => pattern.to_owned(),
     };
     if row.operation == "POST /v1/mentors/{id}/documents/{kind}" {
-        let (content_type, form) = pdf_form();
+        let (content_type, form) = forms::form("id.pdf", PDF, None);
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut headers = vec![("content-type", content_type.as_str())];
         if let Some(auth) = &auth {

@@ -104,6 +104,7 @@ fn check_scopes(scopes: &[Scope]) -> Result<(), ApiError> {
 
 /// Makes a key for the caller's scripts. Only people make keys: a key cannot make another.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["in_the_past"]))),
     tag = "api-keys",
     security(("bearer" = [])),
     request_body = CreateApiKey,

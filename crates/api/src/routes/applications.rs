@@ -184,6 +184,7 @@ async fn referrer(state: &AppState, email: &str, code: &str) -> Result<Uuid, Api
 /// Applies to become a mentor. Creates the applicant's account and stores the application with
 /// its eligibility; an ineligible one is kept too, with every unmet rule. Throttled per client.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists", "unknown_path", "referral_code_unknown", "referrer_not_active", "self_referral"]))),
     tag = "onboarding",
     request_body = ApplyRequest,
     responses(
@@ -288,6 +289,7 @@ pub async fn get_application(
 
 /// Accepts an eligible application; the reviewer becomes the mentor's manager. Staff only.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["transition_not_allowed", "application_ineligible"]))),
     tag = "onboarding",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The application's id")),
@@ -311,6 +313,7 @@ pub async fn accept(
 
 /// Rejects an application, with the reason the applicant will read. Staff only.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["transition_not_allowed", "reason_required"]))),
     tag = "onboarding",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The application's id")),

@@ -163,6 +163,7 @@ fn require_writer(principal: &Principal) -> Result<(), ApiError> {
 
 /// Adds a path.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
     security(("bearer" = [])),
     request_body = CreatePath,
@@ -238,6 +239,7 @@ pub async fn get_path(
 
 /// Edits a path; needs the ETag of the last read in `If-Match`.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
     security(("bearer" = [])),
     params(
@@ -282,6 +284,7 @@ pub async fn update_path(
 
 /// Adds a project to a path.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The path's id")),
@@ -364,6 +367,7 @@ pub async fn get_project(
 
 /// Edits a project; needs the ETag of the last read in `If-Match`.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
     security(("bearer" = [])),
     params(

@@ -200,6 +200,7 @@ pub async fn list_documents(
 /// Sends one document (`multipart/form-data`: `file`, and `issued_on` for a criminal record
 /// extract). Only the accepted applicant, for each kind once, again after a rejection.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["documents_not_expected", "document_already_sent", "already_exists", "file_type_not_accepted", "file_name_does_not_match", "file_too_large", "issued_on_required", "issued_on_in_the_future", "criminal_record_too_old", "invalid_file_name"]))),
     tag = "documents",
     security(("bearer" = [])),
     params(
@@ -266,6 +267,7 @@ pub async fn upload_document(
 
 /// Downloads the current file of a kind. Staff only; every download is audited.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["document_file_deleted"]))),
     tag = "documents",
     security(("bearer" = [])),
     params(
@@ -322,6 +324,7 @@ async fn review(
 /// Verifies the current document of a kind. Staff only. A verified criminal record extract's
 /// file is deleted at once; when the fourth is verified, the contract is ready.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["document_not_awaiting_review"]))),
     tag = "documents",
     security(("bearer" = [])),
     params(
@@ -348,6 +351,7 @@ pub async fn verify_document(
 /// Rejects the current document of a kind, with the reason the applicant reads; they may send
 /// it again. Staff only.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["document_not_awaiting_review", "reason_required"]))),
     tag = "documents",
     security(("bearer" = [])),
     params(

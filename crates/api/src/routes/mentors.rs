@@ -9,7 +9,7 @@ use mentorship_domain::rates::RateCard;
 use mentorship_domain::referrals::referral_code;
 use mentorship_store::catalog;
 use mentorship_store::mentors::{self, Mentor, ProfileChanges};
-use rand::RngCore;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -167,6 +167,7 @@ pub async fn get_mentor(
 
 /// Edits a profile (with `If-Match`): the mentor their bio, zone and wanted students; staff the manager.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["requested_students_out_of_range", "not_a_manager"]))),
     tag = "mentors",
     security(("bearer" = [])),
     params(
@@ -238,6 +239,7 @@ macro_rules! status_change {
     ($name:ident, $route:literal, $to:expr, $action:literal, $summary:literal) => {
         #[doc = $summary]
         #[utoipa::path(
+            extensions(("x-problem-codes" = json!(["transition_not_allowed", "reason_required"]))),
             tag = "mentors",
             security(("bearer" = [])),
             params(("id" = Uuid, Path, description = "The mentor's id")),
@@ -285,6 +287,7 @@ status_change!(
 
 /// The contract, once all four documents are verified: its text with the mentor's details and the date.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["contract_not_ready"]))),
     tag = "mentors",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id")),
@@ -330,6 +333,7 @@ pub async fn get_contract(
 /// Signs the contract: the mentor types their full name and accepts. They become active, get
 /// their referral code, and are sent the onboarding message. The mentor only.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["transition_not_allowed", "signature_mismatch", "terms_not_accepted", "already_exists"]))),
     tag = "mentors",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id")),

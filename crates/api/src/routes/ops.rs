@@ -50,13 +50,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 fn not_ready(detail: &str) -> HttpResponse {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "not_ready",
-        "Not ready",
-        detail,
-    )
-    .response()
+    Problem::generic(StatusCode::SERVICE_UNAVAILABLE, detail).response()
 }
 
 /// Request counts and latency histograms by method, route and status (Prometheus text format).

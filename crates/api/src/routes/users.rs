@@ -100,6 +100,7 @@ pub struct UserFilter {
 
 /// Opens an account for a staff member or a student.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "users",
     security(("bearer" = [])),
     request_body = CreateUser,
@@ -194,6 +195,7 @@ pub async fn get_user(
 /// Edits an account. Everyone edits their own name, email and password; admins edit anyone,
 /// managers students; only staff switch accounts on or off, never their own.
 #[utoipa::path(
+    extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "users",
     security(("bearer" = [])),
     params(

@@ -73,11 +73,7 @@ pub fn check_path_request(
     if facts.request_pending {
         refusals.push(PathRequestRefusal::RequestPending);
     }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(refusals)
-    }
+    crate::refusal::none_or_all(refusals)
 }
 
 /// RULES.md, Paths: "A manager approves or declines" a request for another path.

@@ -149,15 +149,7 @@ mod tests {
     #[test]
     fn the_state_machine_allows_exactly_the_listed_transitions() {
         use MentorStatus::*;
-        let all = [
-            Applied,
-            Accepted,
-            Rejected,
-            ContractReady,
-            Active,
-            Suspended,
-            Offboarded,
-        ];
+        let all = MentorStatus::ALL;
         let allowed = [
             (Applied, Accepted),
             (Applied, Rejected),
