@@ -38,6 +38,16 @@ impl Cluster {
     /// when that backend is not configured. The first one migrates the database and makes the
     /// bootstrap admin before the others start.
     pub async fn start(program: &str, backend: Backend, count: usize) -> Option<Self> {
+        Self::start_with(program, backend, count, &[]).await
+    }
+
+    /// The same, with extra settings for every process.
+    pub async fn start_with(
+        program: &str,
+        backend: Backend,
+        count: usize,
+        settings: &[(&str, &str)],
+    ) -> Option<Self> {
         let db = TestDb::new(backend).await?;
         let mut cluster = Cluster {
             servers: Vec::new(),
@@ -50,17 +60,19 @@ impl Cluster {
             _db: db,
         };
         for n in 0..count {
-            cluster.start_one(program, n).await;
+            cluster.start_one(program, n, settings).await;
         }
         Some(cluster)
     }
 
-    async fn start_one(&mut self, program: &str, n: usize) {
+    async fn start_one(&mut self, program: &str, n: usize, extra: &[(&str, &str)]) {
         let port = free_port();
         let bind = format!("127.0.0.1:{port}");
         let log = self._db.files_dir.with_extension(format!("server-{n}.log"));
         let log_file = std::fs::File::create(&log).expect("server log file");
-        let settings = server_settings(&self._db, &[("BIND_ADDR", &bind), ("LOG_FORMAT", "json")]);
+        let mut settings = server_settings(&self._db, extra);
+        settings.insert("BIND_ADDR".into(), bind.clone());
+        settings.insert("LOG_FORMAT".into(), "json".into());
         let child = Command::new(program)
             .arg("serve")
             .env_clear()

@@ -139,6 +139,8 @@ pub struct TestApp {
     pub http: Http,
     pub store: Store,
     pub backend: Backend,
+    /// The folder the server keeps its (encrypted) files in.
+    pub files_dir: PathBuf,
     _db: TestDb,
 }
 
@@ -257,6 +259,7 @@ impl TestApp {
             http: Http::new(format!("http://127.0.0.1:{port}")),
             store,
             backend,
+            files_dir: db.files_dir.clone(),
             _db: db,
         })
     }

@@ -11,7 +11,6 @@ use crate::state::AppState;
 
 /// Staff only.
 pub fn require_staff(principal: &Principal) -> Result<(), ApiError> {
-    principal.require_person()?;
     if !principal.role.is_staff() {
         return Err(ApiError::Forbidden("only staff may do this".into()));
     }

@@ -9,6 +9,7 @@ use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, http::header, web};
 use mentorship_domain::people::{Role, normalize_email};
 use mentorship_store::{Store, StoreError, StoreOptions, users};
+use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 /// What `Application::build_with` hands its extra routes to.
 pub use utoipa_actix_web::service_config::ServiceConfig;
@@ -18,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, path_config, query_config};
-use crate::middleware::{Envelope, no_route};
+use crate::middleware::{Envelope, REQUEST_ID, no_route};
 use crate::notices::Templates;
 use crate::openapi::{ApiDoc, add_shared_responses};
 use crate::outbox::OutboxWorker;
@@ -27,6 +28,7 @@ use crate::routes::{
     api_keys, applications, auth, catalog, documents, mentors, ops, users as user_routes,
 };
 use crate::secrets::jwt_secret;
+use crate::spans::Spans;
 use crate::state::AppState;
 
 /// Registers the operations endpoints (`/health`, `/ready`, `/metrics`): for load balancers and
@@ -42,6 +44,10 @@ fn v1_routes(cfg: &mut ServiceConfig) {
     cfg.service(auth::login)
         .service(auth::refresh)
         .service(auth::logout)
+        .service(auth::logout_all)
+        .service(auth::change_password)
+        .service(auth::request_password_reset)
+        .service(auth::confirm_password_reset)
         .service(auth::me)
         .service(notifications::list_notifications)
         .service(notifications::mark_notification_read)
@@ -99,6 +105,9 @@ pub fn openapi_json() -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// The header of a retried creating request (its answer is replayed, not executed again).
+const IDEMPOTENCY_KEY: header::HeaderName = header::HeaderName::from_static("idempotency-key");
+
 fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
@@ -108,9 +117,17 @@ fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             header::ACCEPT,
+            REQUEST_ID,
+            IDEMPOTENCY_KEY,
         ])
-        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            REQUEST_ID,
+        ])
         .max_age(3600)
 }
 
@@ -144,6 +161,11 @@ impl Application {
     ) -> Result<Self, std::io::Error> {
         let port = listener.local_addr()?.port();
         let store = state.store.clone();
+        // Other instances' announcements of ended sessions (PostgreSQL; returns at once on SQLite).
+        tokio::spawn(crate::sessions::listen(
+            store.clone(),
+            Arc::clone(&state.sessions),
+        ));
         let state = web::Data::new(state);
         let doc = openapi();
         let origins = config.cors_allowed_origins.clone();
@@ -171,6 +193,8 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
+                // The root span of each request, inside the envelope that makes its id.
+                .wrap(TracingLogger::<Spans>::new())
                 .wrap(Envelope::new(Arc::clone(&metrics)))
         })
         .workers(config.http_workers)

@@ -3,7 +3,7 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::spans::Caller;
 use crate::state::AppState;
 
 /// The `typ` claim of an access token; anything else is refused.
@@ -24,6 +25,8 @@ const ACCESS_TYP: &str = "access";
 pub const API_KEY_PREFIX: &str = "mk_";
 /// Refresh tokens start with this.
 pub const REFRESH_PREFIX: &str = "mr_";
+/// The tokens of one-time links (password resets, invitations) start with this.
+pub const LINK_PREFIX: &str = "ml_";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -35,6 +38,8 @@ pub struct Claims {
     pub iat: i64,
     pub typ: String,
     pub role: Role,
+    /// The account's session epoch when the token was issued (see `sessions.rs`).
+    pub ver: i64,
 }
 
 /// Signs and checks access tokens.
@@ -82,6 +87,7 @@ impl Tokens {
         &self,
         user_id: Uuid,
         role: Role,
+        session_epoch: i64,
         now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
         let claims = Claims {
@@ -93,6 +99,7 @@ impl Tokens {
             iat: now.timestamp(),
             typ: ACCESS_TYP.into(),
             role,
+            ver: session_epoch,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(e.to_string()))
@@ -100,11 +107,9 @@ impl Tokens {
 
     fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::Unauthenticated("the access token is invalid or expired"))?;
+            .map_err(|_| ApiError::InvalidToken("the access token is invalid or expired"))?;
         if data.claims.typ != ACCESS_TYP {
-            return Err(ApiError::Unauthenticated(
-                "the token is not an access token",
-            ));
+            return Err(ApiError::InvalidToken("the token is not an access token"));
         }
         Ok(data.claims)
     }
@@ -134,23 +139,11 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Refuses an API key that lacks `scope`; a person's own token has every scope.
-    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
-        match &self.scopes {
-            Some(scopes) if !scopes.contains(&scope) => Err(ApiError::Forbidden(format!(
-                "this API key lacks the `{}` scope",
-                scope.as_str()
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// Refuses API keys outright (a key cannot mint or manage keys).
+    /// Refuses API keys: what this checks is not for scripts (a password, an email, keys).
+    /// Which operations keys may call at all is the contract's to say (`operations.rs`).
     pub fn require_person(&self) -> Result<(), ApiError> {
         if self.scopes.is_some() {
-            return Err(ApiError::Forbidden(
-                "API keys cannot do this; log in as a person".into(),
-            ));
+            return Err(ApiError::ApiKeyNotAccepted);
         }
         Ok(())
     }
@@ -182,14 +175,34 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     }
 }
 
-/// The holder of an API key, looked up in the store.
-async fn key_holder(state: web::Data<AppState>, key: String) -> Result<Principal, ApiError> {
+/// A caller found at once (an access token whose account this instance knows), or later (an
+/// API key, an account to read).
+pub type PrincipalFuture = Either<
+    Ready<Result<Principal, actix_web::Error>>,
+    LocalBoxFuture<'static, Result<Principal, actix_web::Error>>,
+>;
+
+/// The holder of an API key, looked up in the store, if the key may call the operation: the
+/// contract says whether keys may, and with which scopes (`needed`; `None`: keys may not).
+async fn key_holder(
+    state: web::Data<AppState>,
+    key: String,
+    needed: Option<Vec<Scope>>,
+) -> Result<Principal, ApiError> {
     let found =
         mentorship_store::api_keys::authenticate(&state.store, &secret_hash(&key), Utc::now())
             .await?;
-    let (key, role) = found.ok_or(ApiError::Unauthenticated(
+    let (key, role) = found.ok_or(ApiError::InvalidToken(
         "the API key is unknown, expired or revoked",
     ))?;
+    let needed = needed.ok_or(ApiError::ApiKeyNotAccepted)?;
+    let missing: Vec<Scope> = needed
+        .into_iter()
+        .filter(|scope| !key.scopes.contains(scope))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::InsufficientScope(missing));
+    }
     Ok(Principal {
         user_id: key.owner_id,
         role,
@@ -197,37 +210,76 @@ async fn key_holder(state: web::Data<AppState>, key: String) -> Result<Principal
     })
 }
 
-/// The holder of an access token: checked in place, nothing to wait for.
-fn token_holder(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    let claims = state.tokens.verify(token)?;
-    Ok(Principal {
+/// The holder of an access token: its signature checked in place, then its session, from
+/// memory when this instance knows the account (most requests: nothing to wait for).
+fn token_holder(state: &web::Data<AppState>, token: &str) -> PrincipalFuture {
+    let claims = match state.tokens.verify(token) {
+        Ok(claims) => claims,
+        Err(e) => return Either::Left(ready(Err(e.into()))),
+    };
+    let principal = Principal {
         user_id: claims.sub,
         role: claims.role,
         scopes: None,
-    })
+    };
+    match state.sessions.decide_cached(claims.sub, claims.ver) {
+        Some(decision) => Either::Left(ready(decision.map(|()| principal).map_err(Into::into))),
+        None => {
+            let state = state.clone();
+            Either::Right(Box::pin(async move {
+                state
+                    .sessions
+                    .decide(&state.store, claims.sub, claims.ver)
+                    .await?;
+                Ok(principal)
+            }))
+        }
+    }
 }
 
 impl FromRequest for Principal {
     type Error = actix_web::Error;
-    /// Ready at once for an access token (most requests); boxed only for an API key, which
-    /// needs the store.
-    type Future = Either<
-        Ready<Result<Self, Self::Error>>,
-        LocalBoxFuture<'static, Result<Self, Self::Error>>,
-    >;
+    /// Ready at once for an access token whose account this instance knows (most requests);
+    /// boxed for an API key or an account to read, which need the store.
+    type Future = PrincipalFuture;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
             let missing = ApiError::Internal("application state missing".into());
             return Either::Left(ready(Err(missing.into())));
         };
-        match bearer(req) {
+        let found = match bearer(req) {
             Ok(key) if key.starts_with(API_KEY_PREFIX) => {
+                let needed = state
+                    .operations
+                    .of_request(req)
+                    .and_then(|facts| facts.key_scopes.clone());
                 let (state, key) = (state.clone(), key.to_owned());
-                Either::Right(Box::pin(async move { Ok(key_holder(state, key).await?) }))
+                Either::Right(
+                    Box::pin(async move { Ok(key_holder(state, key, needed).await?) })
+                        as LocalBoxFuture<'static, _>,
+                )
             }
-            Ok(token) => Either::Left(ready(token_holder(state, token).map_err(Into::into))),
+            Ok(token) => token_holder(state, token),
             Err(e) => Either::Left(ready(Err(e.into()))),
+        };
+        // The caller's id goes on the request's span (`spans.rs`).
+        match found {
+            Either::Left(ready_now) => {
+                let principal = ready_now.into_inner();
+                if let Ok(p) = &principal {
+                    req.extensions_mut().insert(Caller(p.user_id));
+                }
+                Either::Left(ready(principal))
+            }
+            Either::Right(later) => {
+                let req = req.clone();
+                Either::Right(Box::pin(async move {
+                    let principal = later.await?;
+                    req.extensions_mut().insert(Caller(principal.user_id));
+                    Ok(principal)
+                }))
+            }
         }
     }
 }

@@ -16,9 +16,15 @@ const USAGE: &str = "usage: mentorship <serve | migrate | openapi | seed-demo>
   seed-demo  migrate DATABASE_URL, then add what is missing of the demo data: one account per
              role with a published password, and two catalog paths (refused in production)";
 
+/// What is logged when `RUST_LOG` is unset. actix-http reports a malformed request (a bad
+/// `Content-Length`, a head too large) as an error of its own: it is the client's, and a stranger
+/// could fill the error log with it, so those reports are left out (`RUST_LOG` with
+/// `actix_http=debug` shows them).
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,actix_http::h1=off";
+
 fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder.json().init(),

@@ -64,6 +64,10 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     pub login_attempts_per_account: u32,
     pub login_attempts_per_client: u32,
+    /// The window the login, application and password-reset limits count in.
+    pub throttle_window: Duration,
+    /// Where people open the links the program emails them (`{APP_URL}/reset-password?token=`).
+    pub app_url: String,
     pub max_body_bytes: usize,
     pub http_workers: usize,
     /// The relay the outbox sends email through; `None` writes each email to the log instead.
@@ -216,6 +220,11 @@ impl Config {
             password_hash_concurrency: parsed(source, "PASSWORD_HASH_CONCURRENCY", cores)?.max(1),
             login_attempts_per_account: parsed(source, "LOGIN_ATTEMPTS_PER_ACCOUNT", 10u32)?.max(1),
             login_attempts_per_client: parsed(source, "LOGIN_ATTEMPTS_PER_CLIENT", 30u32)?.max(1),
+            throttle_window: Duration::from_secs(positive(
+                "THROTTLE_WINDOW_SECONDS",
+                parsed(source, "THROTTLE_WINDOW_SECONDS", 60u64)?,
+            )?),
+            app_url: app_url(source, app_env)?,
             max_body_bytes: parsed(source, "MAX_BODY_BYTES", 64 * 1024usize)?,
             http_workers: parsed(source, "HTTP_WORKERS", cores)?.max(1),
             smtp: smtp_server(source)?,
@@ -320,6 +329,22 @@ fn smtp_from(source: &dyn Source, app_env: AppEnv) -> Result<Mailbox, ConfigErro
     text.trim()
         .parse()
         .map_err(|e| bad(NAME, format!("`{text}` is not an email sender: {e}")))
+}
+
+/// `APP_URL`: the frontend's address, where the links in emails lead. Development defaults to
+/// the API's own address; production must say it.
+fn app_url(source: &dyn Source, app_env: AppEnv) -> Result<String, ConfigError> {
+    const NAME: &str = "APP_URL";
+    match source.get(NAME) {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        Some(url) => Err(bad(NAME, format!("`{url}` is not an http(s) URL"))),
+        None if app_env == AppEnv::Production => {
+            Err(bad(NAME, "is required when APP_ENV=production"))
+        }
+        None => Ok("http://127.0.0.1:8080".into()),
+    }
 }
 
 /// Development defaults to a demo admin (and says so in the log); production has no default.
@@ -441,6 +466,9 @@ mod tests {
         assert_eq!(e.name, "JWT_SECRET");
         let secret = "s".repeat(40);
         let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", &secret)]).unwrap_err();
+        assert_eq!(e.name, "APP_URL");
+        let app = ("APP_URL", "https://mentors.example.org");
+        let e = config(&[("APP_ENV", "production"), ("JWT_SECRET", &secret), app]).unwrap_err();
         assert_eq!(e.name, "FILE_ENCRYPTION_KEY");
     }
 

@@ -110,10 +110,20 @@ impl Problem {
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// No credentials, or not of the expected form.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// Credentials were sent but do not hold: a bad, expired or ended token, an unknown key.
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error("{0}")]
     Forbidden(String),
+    /// An API key on an operation only a person's login may call.
+    #[error("API keys cannot do this; log in as a person")]
+    ApiKeyNotAccepted,
+    /// An API key without the scopes the operation needs.
+    #[error("this API key lacks the scope {}", scope_list(.0))]
+    InsufficientScope(Vec<mentorship_domain::people::Scope>),
     #[error("no such {0}")]
     NotFound(&'static str),
     /// A rule of the program refused the request: the domain's refusal, with its code and kind.
@@ -159,6 +169,19 @@ pub const GENERIC_PROBLEMS: [(u16, &str, &str); 13] = [
     (503, "not_ready", "Not ready"),
 ];
 
+/// The codes the API itself gives beside the statuses' own and the domain's rules: each a rule of
+/// HTTP, of authentication, or of a reference a body makes.
+pub const API_CODES: &[&str] = &[
+    "already_exists",
+    "unknown_path",
+    "wrong_password",
+    "link_invalid",
+    "current_password_required",
+    "insufficient_scope",
+    "api_key_not_accepted",
+    "nul_character",
+];
+
 /// The code and title a status gives when no rule names its own; `http_error` for a status
 /// none of the API's answers use (actix's own, such as 414).
 pub fn generic(status: StatusCode) -> (StatusCode, &'static str, &'static str) {
@@ -192,6 +215,11 @@ fn field_error<R: Refusal>(refusal: &R) -> FieldError {
         _ => "body",
     };
     FieldError::new(field, refusal.code(), refusal.to_string())
+}
+
+fn scope_list(scopes: &[mentorship_domain::people::Scope]) -> String {
+    let names: Vec<String> = scopes.iter().map(|s| format!("`{}`", s.as_str())).collect();
+    names.join(", ")
 }
 
 fn summary(errors: &[FieldError]) -> String {
@@ -245,8 +273,22 @@ impl ApiError {
                     _ => (status, code, title),
                 };
             }
+            ApiError::ApiKeyNotAccepted => {
+                return (
+                    StatusCode::FORBIDDEN,
+                    "api_key_not_accepted",
+                    "Not for API keys",
+                );
+            }
+            ApiError::InsufficientScope(_) => {
+                return (
+                    StatusCode::FORBIDDEN,
+                    "insufficient_scope",
+                    "Insufficient scope",
+                );
+            }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated(_) | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -292,10 +334,24 @@ impl ResponseError for ApiError {
             tracing::error!(cause = %cause, "request failed");
         }
         let mut response = self.problem().response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self
-            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+        let headers = response.headers_mut();
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    headers.insert(header::RETRY_AFTER, value);
+                }
+            }
+            // RFC 6750, 3: the scheme to use, and why a token that was sent does not hold.
+            ApiError::Unauthenticated(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::InvalidToken(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            _ => {}
         }
         response
     }
@@ -335,12 +391,79 @@ impl From<validator::ValidationErrors> for ApiError {
                     let message = e
                         .message
                         .as_ref()
-                        .map_or_else(|| e.code.to_string(), ToString::to_string);
+                        .map_or_else(|| readable(e), ToString::to_string);
                     FieldError::new(field.to_string(), e.code.to_string(), message)
                 })
             })
             .collect();
         fields.sort_by(|a, b| a.field.cmp(&b.field));
         ApiError::Validation(fields)
+    }
+}
+
+/// What a field rule without its own message says, for people: "must be 1 to 120 characters"
+/// rather than the rule's bare name.
+fn readable(error: &validator::ValidationError) -> String {
+    let param = |name: &str| error.params.get(name).map(ToString::to_string);
+    let (min, max, equal) = (param("min"), param("max"), param("equal"));
+    match error.code.as_ref() {
+        "length" => match (min, max, equal) {
+            (_, _, Some(n)) => format!("must be exactly {n} characters"),
+            (Some(min), Some(max), _) if min == "1" => {
+                format!("must not be empty, and at most {max} characters")
+            }
+            (Some(min), Some(max), _) => format!("must be {min} to {max} characters"),
+            (Some(min), None, _) => format!("must be at least {min} characters"),
+            (None, Some(max), _) => format!("must be at most {max} characters"),
+            (None, None, None) => "has the wrong length".into(),
+        },
+        "range" => match (min, max) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            (None, None) => "is out of range".into(),
+        },
+        "email" => "must be an email address".into(),
+        other => format!("is not valid ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use validator::Validate;
+
+    #[derive(Validate)]
+    struct Sample {
+        #[validate(length(min = 1, max = 120))]
+        title: String,
+        #[validate(range(min = 1, max = 3))]
+        level: u8,
+        #[validate(length(min = 12, max = 128))]
+        password: String,
+    }
+
+    #[test]
+    fn every_invalid_field_is_listed_with_a_message_for_people() {
+        let sample = Sample {
+            title: String::new(),
+            level: 9,
+            password: "short".into(),
+        };
+        let ApiError::Validation(fields) = ApiError::from(sample.validate().unwrap_err()) else {
+            panic!("not a validation error");
+        };
+        let listed: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("level", "must be between 1 and 3"),
+                ("password", "must be 12 to 128 characters"),
+                ("title", "must not be empty, and at most 120 characters"),
+            ]
+        );
     }
 }

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 use validator::Validate;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+use crate::operations::Operations;
 
 /// The largest JSON body accepted, in bytes; set once in the app data.
 #[derive(Debug, Clone, Copy)]
@@ -56,13 +57,33 @@ fn body_error(e: &actix_web::Error, limit: usize) -> ApiError {
     }
 }
 
-/// Parses JSON, naming the field of a data error (`scopes[0]`, `email`) in a 422; malformed
-/// JSON is a 400.
+/// Parses JSON: malformed JSON, or an object that names a key twice, is a 400; a string with a
+/// NUL character anywhere is a 422 naming each such field (PostgreSQL cannot store it); then
+/// every field of the wrong type is a 422, all of them at once, each named (`scopes[0]`,
+/// `email`).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut value: Value = serde_json::from_slice(bytes)
+    let StrictJson(mut value) = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let mut nul = Vec::new();
+    nul_fields(&value, String::new(), &mut nul);
+    if !nul.is_empty() {
+        return Err(ApiError::Validation(nul));
+    }
     integral_floats_as_integers(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    typed(value)
+}
+
+/// The typed value, or every field of the wrong type: each failing top-level field is set aside
+/// and the rest tried again, so a client learns of all its mistakes in one answer.
+fn typed<T: DeserializeOwned>(mut value: Value) -> Result<T, ApiError> {
+    const MAX_ROUNDS: usize = 32;
+    let mut errors: Vec<FieldError> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let e = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(typed) if errors.is_empty() => return Ok(typed),
+            Ok(_) => break,
+            Err(e) => e,
+        };
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         let field = if path == "." {
@@ -70,8 +91,140 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             path
         };
-        ApiError::field(&field, "invalid", message)
-    })
+        let top = field
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        // A field already set aside comes back as "missing": it is already reported.
+        if errors
+            .iter()
+            .any(|known| known.field.split(['.', '[']).next() == Some(&top))
+        {
+            break;
+        }
+        errors.push(FieldError::new(&field, "invalid", message));
+        let removed = match &mut value {
+            Value::Object(fields) => fields.remove(&top).is_some(),
+            _ => false,
+        };
+        if !removed {
+            break;
+        }
+    }
+    Err(ApiError::Validation(errors))
+}
+
+/// A JSON value that refuses an object naming the same key twice (RFC 8259 leaves it
+/// undefined; serde_json keeps the last, so `{"role": "student", "role": "admin"}` would pass
+/// a check that read the first).
+struct StrictJson(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictJson)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictJson(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let StrictJson(value) = map.next_value()?;
+            if fields.insert(key.clone(), value).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object"
+                )));
+            }
+        }
+        Ok(Value::Object(fields))
+    }
+}
+
+/// Every string (or key) holding a NUL character, as a field error naming where it is.
+fn nul_fields(value: &Value, at: String, found: &mut Vec<FieldError>) {
+    let name = |at: &str| {
+        if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => found.push(nul_error(&name(&at))),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, format!("{}[{i}]", name(&at)), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let path = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                if key.contains('\0') {
+                    found.push(nul_error(&path));
+                } else {
+                    nul_fields(item, path, found);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn nul_error(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "nul_character",
+        "must not contain the NUL character (U+0000)",
+    )
 }
 
 /// JSON Schema counts `3.0` as an integer, and so the contract admits it wherever it says
@@ -109,6 +262,52 @@ fn field_named_in(message: &str) -> String {
                 .map(|(f, _)| f)
         });
     named.unwrap_or("body").to_owned()
+}
+
+/// What a request's URL may not carry, checked before any handler runs: a query parameter its
+/// operation does not take (400 naming it: `?sort=` must not look like it worked), and a NUL
+/// character in the path or the query (422 naming the parameter).
+pub fn check_url(req: &HttpRequest, operations: &Operations) -> Result<(), ApiError> {
+    let query = req.query_string();
+    let path_has_nul = req.path().contains("%00");
+    if query.is_empty() && !path_has_nul {
+        return Ok(());
+    }
+    let Some(pattern) = req.match_pattern() else {
+        return Ok(());
+    };
+    if path_has_nul {
+        let segment = req.path().split('/').position(|s| s.contains("%00"));
+        let name = segment
+            .and_then(|i| pattern.split('/').nth(i))
+            .map_or("path", |s| s.trim_start_matches('{').trim_end_matches('}'));
+        return Err(ApiError::Validation(vec![nul_error(name)]));
+    }
+    let Some(facts) = operations.of_request(req) else {
+        return Ok(());
+    };
+    let mut nul = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if !facts.query.iter().any(|known| *known == name) {
+            let known = facts.query.join(", ");
+            return Err(ApiError::BadRequest(format!(
+                "the query parameter `{name}` is not one this operation takes{}",
+                if known.is_empty() {
+                    " (it takes none)".to_owned()
+                } else {
+                    format!(" (it takes: {known})")
+                }
+            )));
+        }
+        if value.contains('\0') {
+            nul.push(nul_error(&name));
+        }
+    }
+    if nul.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(nul))
+    }
 }
 
 fn query_error(err: &QueryPayloadError) -> ApiError {

@@ -2,6 +2,7 @@
 //! under a key from the configuration, named by the server (a random id), never served from a
 //! public URL. Disk work runs on the blocking pool, never on the async threads.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -78,12 +79,19 @@ fn write_encrypted(cipher: &Aes256Gcm, path: &Path, content: &[u8]) -> Result<()
     let sealed = cipher
         .encrypt(&Nonce::from(nonce), content)
         .map_err(internal)?;
-    // Written aside then renamed, so a crash never leaves half a file under a real key.
+    // Written aside, flushed to the disk, then renamed, and the rename flushed too: an upload
+    // that was acknowledged survives a power cut, and a crash never leaves half a file under a
+    // real key.
     let partial = path.with_extension("partial");
-    let mut bytes = nonce.to_vec();
-    bytes.extend_from_slice(&sealed);
-    std::fs::write(&partial, &bytes).map_err(internal)?;
-    std::fs::rename(&partial, path).map_err(internal)
+    let mut file = std::fs::File::create(&partial).map_err(internal)?;
+    file.write_all(&nonce).map_err(internal)?;
+    file.write_all(&sealed).map_err(internal)?;
+    file.sync_all().map_err(internal)?;
+    std::fs::rename(&partial, path).map_err(internal)?;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(folder)
+        .and_then(|dir| dir.sync_all())
+        .map_err(internal)
 }
 
 fn read_encrypted(cipher: &Aes256Gcm, path: &Path) -> Result<Vec<u8>, ApiError> {

@@ -14,11 +14,12 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use rand::Rng;
-use tracing::Instrument;
 
 use crate::error::{PROBLEM_JSON, Problem};
+use crate::extract::check_url;
+use crate::spans::{RequestFacts, Route};
 use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -100,40 +101,72 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let started = Instant::now();
         let id = request_id_of(&req);
+        req.extensions_mut().insert(RequestFacts {
+            id: id.clone(),
+            arrived: Instant::now(),
+        });
         let method = req.method().clone();
-        // The route is known only once routing is done; it is recorded on the span then.
-        let span = tracing::info_span!(
-            "request",
-            request_id = id.to_str().unwrap_or_default(),
-            method = %method,
-            target = %req.uri(),
-            route = tracing::field::Empty,
-        );
-        let answer = self.service.call(req).instrument(span.clone());
         let metrics = Arc::clone(&self.metrics);
+        let refused = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|state| check_url(req.request(), &state.operations).err());
+        if let Some(e) = refused {
+            let response = req.error_response(e).map_into_right_body();
+            return Box::pin(ready(Ok(finish(response, &method, id, &metrics))));
+        }
+        let answer = self.service.call(req);
         Box::pin(async move {
-            let response = answer.await?;
-            // After routing, actix knows which resource answered: no second match.
-            let route = response.request().match_pattern();
-            let route = route.as_deref().unwrap_or("unmatched");
-            let status = response.status();
-            let elapsed = started.elapsed();
-            metrics.record(&method, route, status, elapsed);
-            span.record("route", route);
-            span.in_scope(|| {
-                tracing::info!(
-                    status = status.as_u16(),
-                    micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                    "answered"
-                );
-            });
-            let mut response = with_problem_body(response);
-            response.headers_mut().insert(REQUEST_ID, id);
-            Ok(response)
+            let response = with_problem_body(answer.await?);
+            Ok(finish(response, &method, id, &metrics))
         })
     }
+}
+
+/// What every answer gets on its way out: its metrics, its request id, and the headers that
+/// keep browsers from misusing it (RFC 9110 and the OWASP secure headers): `nosniff` always;
+/// for JSON, a content security policy that forbids everything (an API answer is never a page);
+/// on `/v1`, where every answer is for a caller or about one, `Cache-Control: no-store`.
+fn finish<B>(
+    mut response: ServiceResponse<B>,
+    method: &Method,
+    id: HeaderValue,
+    metrics: &Metrics,
+) -> ServiceResponse<B> {
+    let elapsed = response
+        .request()
+        .extensions()
+        .get::<RequestFacts>()
+        .map(|f| f.arrived.elapsed())
+        .unwrap_or_default();
+    {
+        let extensions = response.request().extensions();
+        let route = extensions
+            .get::<Route>()
+            .map_or("unmatched", |r| r.0.as_str());
+        metrics.record(method, route, response.status(), elapsed);
+    }
+    let is_api = response.request().path().starts_with("/v1/");
+    let headers = response.headers_mut();
+    headers.insert(REQUEST_ID, id);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let is_json = headers.get(header::CONTENT_TYPE).is_some_and(|t| {
+        let t = t.as_bytes();
+        t.starts_with(b"application/json") || t.starts_with(PROBLEM_JSON.as_bytes())
+    });
+    if is_json {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    if is_api && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Gives an error answer without a problem body (405, 413, actix's own 400s) one, so a client
@@ -173,7 +206,7 @@ fn with_problem_body<B: MessageBody + 'static>(
 pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let allowed = req
         .match_pattern()
-        .and_then(|pattern| state.methods_by_path.get(&pattern).cloned());
+        .and_then(|pattern| state.operations.methods(&pattern));
     match allowed {
         Some(methods) => {
             let mut response = Problem::generic(

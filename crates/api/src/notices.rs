@@ -4,11 +4,12 @@
 //! the platform zone: nothing the program can change is written here by hand.
 
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use mentorship_domain::events::Event;
 use mentorship_domain::mentors::{CRIMINAL_RECORD_MAX_AGE_MONTHS, DocumentKind, LegalStatus};
 use mentorship_domain::policy::Policies;
 use mentorship_domain::rates::RateCard;
-use mentorship_store::events::{Message, Notices, Recipient};
+use mentorship_store::events::{LinkPurpose, Message, Notices, Recipient};
 use mentorship_store::mentors::Mentor;
 
 /// The program's wording.
@@ -20,9 +21,45 @@ impl Notices for Templates {
         let (subject, body) = wording(event, policies);
         Message {
             subject: subject.to_owned(),
-            body: format!("Hello {},\n\n{body}\n\nThe mentoring team", to.name),
+            body: greeted(to, &body),
         }
     }
+
+    fn link_message(
+        &self,
+        purpose: LinkPurpose,
+        to: &Recipient,
+        link: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Message {
+        let until = expires_at.format("%Y-%m-%d %H:%M UTC");
+        let (subject, body) = match purpose {
+            LinkPurpose::PasswordReset => (
+                "Reset your password",
+                format!(
+                    "Someone asked to reset the password of your account. To choose a new one, \
+                     open this link (it works once, until {until}):\n\n{link}\n\nIf it was not \
+                     you, ignore this email: your password stays as it is."
+                ),
+            ),
+            LinkPurpose::Invitation => (
+                "Welcome: choose your password",
+                format!(
+                    "You are enrolled in the mentoring program. To choose your password and \
+                     log in, open this link (it works once, until {until}):\n\n{link}"
+                ),
+            ),
+        };
+        Message {
+            subject: subject.to_owned(),
+            body: greeted(to, &body),
+        }
+    }
+}
+
+/// A message's body, greeting its reader and signed.
+fn greeted(to: &Recipient, body: &str) -> String {
+    format!("Hello {},\n\n{body}\n\nThe mentoring team", to.name)
 }
 
 /// The subject and the body of what an event tells.

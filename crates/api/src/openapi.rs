@@ -1,16 +1,19 @@
 //! The contract: the OpenAPI document generated from the handlers, its shared responses and
 //! the schemas of the domain's types.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use mentorship_domain::people::{Role, Scope};
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::{GENERIC_PROBLEMS, Problem};
+use crate::operations::{ACCESS_TOKEN, API_KEY};
 
 /// The document's fixed parts; the paths come from the handlers registered in `app::v1_routes`
 /// and `app::ops_routes`.
@@ -35,7 +38,7 @@ use crate::error::{GENERIC_PROBLEMS, Problem};
         PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, Unprocessable,
         TooManyRequests, Internal
     )),
-    modifiers(&BearerAuth),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "auth", description = "Logging in, token refresh and logout"),
@@ -50,18 +53,29 @@ use crate::error::{GENERIC_PROBLEMS, Problem};
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
+struct SecuritySchemes;
 
-impl Modify for BearerAuth {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut OpenApiDoc) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        let mut scheme = Http::new(HttpAuthScheme::Bearer);
-        scheme.description = Some(
-            "An access token from `POST /v1/auth/login` (a JWT, 15 minutes) or an API key \
-             (`mk_...`) from `POST /v1/api-keys`, narrowed by its scopes."
+        let mut token = Http::new(HttpAuthScheme::Bearer);
+        token.bearer_format = Some("JWT".into());
+        token.description = Some(
+            "A person's access token from `POST /v1/auth/login` (a JWT, valid 15 minutes; \
+             renewed with `POST /v1/auth/refresh`)."
                 .into(),
         );
-        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        components.add_security_scheme(ACCESS_TOKEN, SecurityScheme::Http(token));
+        let mut key = Http::new(HttpAuthScheme::Bearer);
+        key.bearer_format = Some("mk_...".into());
+        key.description = Some(
+            "A script's API key (`mk_...`) from `POST /v1/api-keys`, sent as a bearer token. An \
+             operation that accepts keys lists the scopes a key needs for it; a key without one \
+             of them gets 403 `insufficient_scope`, and an operation that lists no `apiKey` \
+             requirement answers keys 403 `api_key_not_accepted`."
+                .into(),
+        );
+        components.add_security_scheme(API_KEY, SecurityScheme::Http(key));
     }
 }
 
@@ -96,6 +110,70 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
         }
     }
     add_problem_code_schema(doc, every_code);
+    add_response_headers(doc);
+}
+
+/// The headers every answer carries (`x-request-id`), and those of 401 (`WWW-Authenticate`) and
+/// 429 (`Retry-After`), declared on every response of the contract.
+fn add_response_headers(doc: &mut OpenApiDoc) {
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let header = |description: &str, schema: ObjectBuilder| {
+        let mut header = Header::new(schema);
+        header.description = Some(description.to_owned());
+        RefOr::T(header)
+    };
+    let request_id = header(
+        "The request's id: the client's own `x-request-id` if it sent a sane one, otherwise a new \
+         UUIDv7. It is on every log line of the request; quote it when reporting a problem.",
+        text().max_length(Some(128)),
+    );
+    let mut responses: Vec<(&str, &mut Response)> = Vec::new();
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, response) in &mut components.responses {
+        if let RefOr::T(response) = response {
+            responses.push((name.as_str(), response));
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                if let RefOr::T(response) = response {
+                    responses.push((status.as_str(), response));
+                }
+            }
+        }
+    }
+    for (name, response) in responses {
+        let headers = &mut response.headers;
+        headers.insert("x-request-id".into(), request_id.clone());
+        if name == "TooManyRequests" || name == "429" {
+            headers.insert(
+                "Retry-After".into(),
+                header(
+                    "Seconds to wait before trying again.",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                ),
+            );
+        }
+        if name == "Unauthorized" || name == "401" {
+            headers.insert(
+                "WWW-Authenticate".into(),
+                header(
+                    "`Bearer` (RFC 6750), with `error=\"invalid_token\"` when a token was sent.",
+                    text(),
+                ),
+            );
+        }
+    }
 }
 
 /// The extension in which an operation lists its problem codes. A handler declares there the
@@ -105,6 +183,13 @@ pub const PROBLEM_CODES: &str = "x-problem-codes";
 /// Completes an operation's problem codes (the rules' codes its handler declared, and the
 /// code of each status it answers) in its extension and its description; returns them.
 fn list_problem_codes(operation: &mut Operation) -> BTreeSet<String> {
+    let key_code = operation.security.as_ref().and_then(|_| {
+        match crate::operations::facts(operation).key_scopes {
+            Some(scopes) if scopes.is_empty() => None,
+            Some(_) => Some("insufficient_scope"),
+            None => Some("api_key_not_accepted"),
+        }
+    });
     let extensions = operation.extensions.get_or_insert_with(Default::default);
     let mut codes: BTreeSet<String> = extensions
         .get(PROBLEM_CODES)
@@ -119,6 +204,7 @@ fn list_problem_codes(operation: &mut Operation) -> BTreeSet<String> {
             .find(|(s, _, _)| s.to_string() == *status);
         codes.extend(generic.map(|(_, code, _)| (*code).to_owned()));
     }
+    codes.extend(key_code.map(str::to_owned));
     extensions.insert(PROBLEM_CODES.into(), serde_json::json!(codes));
     let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
     let description = operation.description.get_or_insert_with(String::new);
@@ -162,12 +248,13 @@ fn shared_responses(operation: &Operation) -> Vec<(&'static str, &'static str)> 
     let body = operation.request_body.is_some();
     let mut shared = vec![("500", "Internal")];
     if operation.security.is_some() {
-        shared.push(("401", "Unauthorized"));
+        // 403: an API key without the scope, or on an operation keys may not call.
+        shared.extend([("401", "Unauthorized"), ("403", "Forbidden")]);
     }
+    // Any request may carry a query parameter its operation does not take.
+    shared.push(("400", "BadRequest"));
     if query || path || body {
-        shared.push(("400", "BadRequest"));
-    }
-    if query || body {
+        // An invalid field, a query parameter out of range, a NUL character anywhere.
         shared.push(("422", "Unprocessable"));
     }
     if body {
@@ -180,29 +267,6 @@ fn shared_responses(operation: &Operation) -> Vec<(&'static str, &'static str)> 
         ]);
     }
     shared
-}
-
-/// The methods served at each path of the contract, for `405` answers and their `Allow` header.
-pub fn methods_by_path(doc: &OpenApiDoc) -> HashMap<String, Vec<String>> {
-    doc.paths
-        .paths
-        .iter()
-        .map(|(path, item)| {
-            let methods = [
-                ("GET", item.get.is_some()),
-                ("POST", item.post.is_some()),
-                ("PUT", item.put.is_some()),
-                ("PATCH", item.patch.is_some()),
-                ("DELETE", item.delete.is_some()),
-            ];
-            let list = methods
-                .iter()
-                .filter(|(_, has)| *has)
-                .map(|(m, _)| (*m).to_owned())
-                .collect();
-            (path.clone(), list)
-        })
-        .collect()
 }
 
 /// A schema of strings limited to `values`.
@@ -351,7 +415,7 @@ mod tests {
     #[test]
     fn every_listed_problem_code_is_a_code_the_api_can_give() {
         // Codes the API itself makes, beside the statuses' own and the domain's rules.
-        let api_codes = ["already_exists", "unknown_path"];
+        let api_codes = crate::error::API_CODES;
         let rules = mentorship_domain::refusal::all_codes();
         let doc = crate::app::openapi();
         let mut listed = 0;
@@ -375,12 +439,12 @@ mod tests {
     #[test]
     fn shared_responses_follow_the_operations_shape() {
         let probe = OperationBuilder::new().build();
-        assert_eq!(statuses(&probe), ["500"]);
+        assert_eq!(statuses(&probe), ["400", "500"]);
         let list = OperationBuilder::new()
             .parameter(parameter(ParameterIn::Query, "limit"))
             .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
             .build();
-        assert_eq!(statuses(&list), ["400", "401", "422", "500"]);
+        assert_eq!(statuses(&list), ["400", "401", "403", "422", "500"]);
         let update = OperationBuilder::new()
             .parameter(parameter(ParameterIn::Path, "id"))
             .parameter(parameter(ParameterIn::Header, "if-match"))
@@ -389,7 +453,9 @@ mod tests {
             .build();
         assert_eq!(
             statuses(&update),
-            ["400", "401", "412", "413", "415", "422", "428", "500"]
+            [
+                "400", "401", "403", "412", "413", "415", "422", "428", "500"
+            ]
         );
         let login = OperationBuilder::new()
             .request_body(Some(RequestBody::new()))

@@ -1,7 +1,6 @@
 //! What every handler can reach: the store, the token keys, the password hasher, the throttles,
 //! the file store and the policies. Built once at start and shared by every worker.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use mentorship_domain::policy::Policies;
@@ -13,26 +12,30 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::files::FileStore;
 use crate::middleware::Metrics;
-use crate::openapi::methods_by_path;
+use crate::operations::Operations;
 use crate::passwords::Passwords;
 use crate::secrets::file_key;
-use crate::throttle::{Buckets, LoginThrottle};
+use crate::sessions::SessionGates;
+use crate::throttle::{Limits, Throttle};
 
 /// What every handler can reach.
 pub struct AppState {
     pub store: Store,
     pub tokens: Tokens,
+    /// Whether an access token's session still holds, from memory (`sessions.rs`).
+    pub sessions: Arc<SessionGates>,
     pub passwords: Passwords,
-    pub throttle: LoginThrottle,
-    /// Applications per client address and minute (a public endpoint that hashes a password).
-    pub applications: Buckets,
+    /// Logins, applications and password resets, counted in the database.
+    pub throttle: Throttle,
     /// Encrypted onboarding files.
     pub files: FileStore,
     /// The program's policies (RULES.md *(policy)* values); defaults until admins can edit them.
     pub policies: Policies,
     pub metrics: Arc<Metrics>,
-    /// The methods of each path of the contract, for 405 answers.
-    pub methods_by_path: HashMap<String, Vec<String>>,
+    /// What the contract says of each operation (methods, query parameters, API key scopes).
+    pub operations: Operations,
+    /// Where the links in emails lead.
+    pub app_url: String,
 }
 
 impl AppState {
@@ -46,19 +49,21 @@ impl AppState {
                 config.access_token_ttl,
                 config.refresh_token_ttl,
             )?,
+            sessions: Arc::default(),
             passwords: Passwords::new(config.password_hash_concurrency)?,
-            throttle: LoginThrottle::new(
-                config.login_attempts_per_account,
-                config.login_attempts_per_client,
-            ),
-            applications: Buckets::new(config.login_attempts_per_client),
+            throttle: Throttle::new(Limits {
+                per_account: config.login_attempts_per_account,
+                per_client: config.login_attempts_per_client,
+                window: config.throttle_window,
+            }),
             files: FileStore::new(
                 config.files_dir.clone(),
                 &file_key(config).map_err(ApiError::Internal)?,
             )?,
             policies: Policies::default(),
             metrics: Arc::default(),
-            methods_by_path: methods_by_path(&openapi()),
+            operations: Operations::of(&openapi()),
+            app_url: config.app_url.clone(),
         })
     }
 }

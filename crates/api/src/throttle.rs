@@ -1,85 +1,88 @@
-//! Login throttling per account and per client, checked before any password hashing so that a
-//! flood of guesses costs the server nothing but a map lookup.
+//! Throttles of the public doors (logins, applications, password resets), counted in the database
+//! so that every instance of the API shares them: attempts per key in fixed windows. A login is
+//! counted against its client address first; only an attempt the client's limit lets through
+//! counts against the account, so a stranger over their own limit cannot keep an owner out,
+//! and once a window is over the owner's password works again. Checked before any hashing, so a
+//! flood of guesses costs one statement each.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use mentorship_store::{Store, accounts};
 
-/// A token bucket: `capacity` attempts at once, refilled evenly over a minute.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+use crate::error::ApiError;
+
+/// Limits per key and window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub per_account: u32,
+    pub per_client: u32,
+    pub window: std::time::Duration,
 }
 
-/// A rate limit per key (an account, a client address): token buckets refilled over a minute.
-pub struct Buckets {
-    capacity: f64,
-    map: Mutex<HashMap<String, Bucket>>,
+/// What a throttled door is, in the keys of its counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    Login,
+    Application,
+    PasswordReset,
 }
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Past this many keys, full buckets are dropped: they hold nothing a new bucket would not.
-const PRUNE_AT: usize = 10_000;
-
-impl Buckets {
-    pub fn new(per_minute: u32) -> Self {
-        Buckets {
-            capacity: f64::from(per_minute),
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn refill_rate(&self) -> f64 {
-        self.capacity / WINDOW.as_secs_f64()
-    }
-
-    /// Takes one attempt for `key`, or says how many seconds until one is available.
-    pub fn take(&self, key: &str, now: Instant) -> Result<(), u64> {
-        let mut map = self
-            .map
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > PRUNE_AT {
-            let (capacity, rate) = (self.capacity, self.refill_rate());
-            map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < capacity);
-        }
-        let bucket = map.entry(key.to_owned()).or_insert(Bucket {
-            tokens: self.capacity,
-            at: now,
-        });
-        let refilled = now.duration_since(bucket.at).as_secs_f64() * self.refill_rate();
-        bucket.tokens = (bucket.tokens + refilled).min(self.capacity);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.refill_rate());
-            // Whole seconds for Retry-After, rounded up: never 0, never too early.
-            Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+impl Door {
+    fn name(self) -> &'static str {
+        match self {
+            Door::Login => "login",
+            Door::Application => "application",
+            Door::PasswordReset => "password_reset",
         }
     }
 }
 
-/// The login throttle of one API instance.
-pub struct LoginThrottle {
-    accounts: Buckets,
-    clients: Buckets,
+/// The throttle of the API's public doors.
+pub struct Throttle {
+    limits: Limits,
 }
 
-impl LoginThrottle {
-    pub fn new(per_account_per_minute: u32, per_client_per_minute: u32) -> Self {
-        LoginThrottle {
-            accounts: Buckets::new(per_account_per_minute),
-            clients: Buckets::new(per_client_per_minute),
-        }
+impl Throttle {
+    pub fn new(limits: Limits) -> Self {
+        Throttle { limits }
     }
 
-    /// Counts one attempt by `client` on `account`; `Err(seconds)` when either is over its limit.
-    pub fn attempt(&self, account: &str, client: &str, now: Instant) -> Result<(), u64> {
-        self.clients.take(client, now)?;
-        self.accounts.take(account, now)
+    /// The window `now` falls in: its start, and the seconds until it ends (at least 1).
+    fn window(&self, now: DateTime<Utc>) -> (DateTime<Utc>, u64) {
+        let length = Duration::from_std(self.limits.window).unwrap_or(Duration::minutes(1));
+        let start = now.duration_trunc(length).unwrap_or(now);
+        let left = (start + length - now).num_milliseconds();
+        let seconds = u64::try_from(left).unwrap_or(0).div_ceil(1000).max(1);
+        (start, seconds)
+    }
+
+    /// Counts one attempt at `door` by `client` (an address) and, when it passes, on `account`
+    /// (an email; `None` for doors that name no account). `Err` is the 429 to answer.
+    pub async fn attempt(
+        &self,
+        store: &Store,
+        door: Door,
+        client: &str,
+        account: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let (start, retry_after_secs) = self.window(Utc::now());
+        let over = |attempts: i64, limit: u32| attempts > i64::from(limit);
+        let client_key = format!("{}:client:{client}", door.name());
+        if over(
+            accounts::count_attempt(store, &client_key, start).await?,
+            self.limits.per_client,
+        ) {
+            return Err(ApiError::TooManyRequests { retry_after_secs });
+        }
+        if let Some(account) = account {
+            let account_key = format!("{}:account:{account}", door.name());
+            if over(
+                accounts::count_attempt(store, &account_key, start).await?,
+                self.limits.per_account,
+            ) {
+                return Err(ApiError::TooManyRequests { retry_after_secs });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -88,29 +91,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_account_is_throttled_after_its_burst_and_recovers() {
-        let throttle = LoginThrottle::new(3, 100);
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            assert!(throttle.attempt("a@example.com", "c1", t0).is_ok());
-        }
-        let wait = throttle.attempt("a@example.com", "c2", t0).unwrap_err();
-        assert!((1..=20).contains(&wait), "{wait}");
-        assert!(throttle.attempt("b@example.com", "c1", t0).is_ok());
-        assert!(
-            throttle
-                .attempt("a@example.com", "c1", t0 + Duration::from_secs(21))
-                .is_ok()
+    fn windows_are_aligned_and_say_when_they_end() {
+        let throttle = Throttle::new(Limits {
+            per_account: 1,
+            per_client: 1,
+            window: std::time::Duration::from_secs(60),
+        });
+        let now: DateTime<Utc> = "2026-11-30T10:15:42.300Z".parse().unwrap();
+        let (start, left) = throttle.window(now);
+        assert_eq!(
+            start,
+            "2026-11-30T10:15:00Z".parse::<DateTime<Utc>>().unwrap()
         );
-    }
-
-    #[test]
-    fn a_client_is_throttled_across_accounts() {
-        let throttle = LoginThrottle::new(100, 2);
-        let t0 = Instant::now();
-        assert!(throttle.attempt("a", "c", t0).is_ok());
-        assert!(throttle.attempt("b", "c", t0).is_ok());
-        assert!(throttle.attempt("c", "c", t0).is_err());
-        assert!(throttle.attempt("c", "other", t0).is_ok());
+        assert_eq!(left, 18);
     }
 }

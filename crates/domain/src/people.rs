@@ -120,6 +120,33 @@ pub fn may_set_active(actor: Role, own: bool, target: Role) -> bool {
     !own && (actor == Role::Admin || (actor == Role::Manager && target == Role::Student))
 }
 
+/// What a one-time link sent by email is for: it sets the account's password either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurpose {
+    /// "Forgot my password": valid one hour.
+    PasswordReset,
+    /// A student's first password, after a manager enrolled them: valid 72 hours.
+    Invitation,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::PasswordReset => "password_reset",
+            LinkPurpose::Invitation => "invitation",
+        }
+    }
+
+    /// How long a link stays usable after it is sent.
+    pub fn validity(self) -> chrono::TimeDelta {
+        match self {
+            LinkPurpose::PasswordReset => chrono::TimeDelta::hours(1),
+            LinkPurpose::Invitation => chrono::TimeDelta::hours(72),
+        }
+    }
+}
+
 /// What an API key may do, on top of what its owner may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Scope {

@@ -195,8 +195,9 @@ pub async fn submit(
 #[derive(Debug, Clone)]
 pub struct Reviewed {
     pub document: Document,
-    /// The file to delete now that it is no longer kept (a verified criminal record extract).
-    pub file_to_delete: Option<String>,
+    /// The files to delete now that they are no longer kept: a verified criminal record
+    /// extract's, and every earlier extract the mentor sent (rejected ones included).
+    pub files_to_delete: Vec<String>,
     /// The mentor, when the review completed the checklist and made the contract ready.
     pub contract_ready: Option<Mentor>,
 }
@@ -230,13 +231,12 @@ pub async fn review(
     doc.reviewed_by = Some(reviewer);
     doc.reviewed_at = Some(now);
     doc.reason = rejection_reason.map(str::to_owned);
-    let file_to_delete =
-        if doc.status == DocumentStatus::Verified && kind.file_deleted_once_verified() {
-            doc.file_deleted_at = Some(now);
-            doc.file_key.take()
-        } else {
-            None
-        };
+    let forget_files = doc.status == DocumentStatus::Verified && kind.file_deleted_once_verified();
+    let mut files_to_delete: Vec<String> = Vec::new();
+    if forget_files {
+        doc.file_deleted_at = Some(now);
+        files_to_delete.extend(doc.file_key.take());
+    }
     let written = tx
         .execute(
             query(UPDATE)
@@ -251,6 +251,9 @@ pub async fn review(
         .await?;
     if written != 1 {
         return Err(StoreError::VersionMismatch("document"));
+    }
+    if forget_files {
+        files_to_delete.extend(forget_earlier_files(&mut tx, mentor_id, kind, now).await?);
     }
     let document = doc.clone();
     let action = if document.status == DocumentStatus::Verified {
@@ -282,9 +285,28 @@ pub async fn review(
     tx.commit().await?;
     Ok(Reviewed {
         document,
-        file_to_delete,
+        files_to_delete,
         contract_ready,
     })
+}
+
+/// Marks every earlier file of `kind` of the mentor deleted and returns their keys, for the
+/// caller to delete once the transaction commits.
+async fn forget_earlier_files(
+    tx: &mut Tx,
+    mentor_id: Uuid,
+    kind: DocumentKind,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    const FORGET: &str = "UPDATE documents SET file_key = NULL, file_deleted_at = $3 \
+                          WHERE mentor_id = $1 AND kind = $2 AND NOT is_current AND file_key IS NOT NULL";
+    const KEYS: &str = "SELECT file_key FROM documents \
+                        WHERE mentor_id = $1 AND kind = $2 AND NOT is_current AND file_key IS NOT NULL";
+    let kind = enum_text(&kind)?;
+    let keys: Vec<String> = tx.scalars(query(KEYS).bind(mentor_id).bind(&kind)).await?;
+    tx.execute(query(FORGET).bind(mentor_id).bind(&kind).bind(now))
+        .await?;
+    Ok(keys)
 }
 
 /// The key and media type of the current file of a kind, and an audit row of the download:

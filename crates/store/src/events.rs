@@ -3,6 +3,7 @@
 //! The wording is not the store's: the API's templates write it, through [`Notices`].
 
 pub use mentorship_domain::events::{Event, Step};
+pub use mentorship_domain::people::LinkPurpose;
 use mentorship_domain::policy::Policies;
 use uuid::Uuid;
 
@@ -29,6 +30,15 @@ pub struct Message {
 pub trait Notices: Send + Sync + 'static {
     /// What `to` reads of `event`, with the numbers of the program's `policies`.
     fn message(&self, event: &Event, to: &Recipient, policies: &Policies) -> Message;
+
+    /// The email that carries a one-time `link` of `purpose`, usable until `expires_at`.
+    fn link_message(
+        &self,
+        purpose: LinkPurpose,
+        to: &Recipient,
+        link: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Message;
 }
 
 /// Records the events of a change inside its transaction: for each person an event tells, a

@@ -19,6 +19,7 @@ use sqlx::{PgPool, SqlitePool};
 
 mod error;
 
+pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod catalog;
@@ -128,6 +129,14 @@ impl Store {
         match self.db {
             Db::Sqlite { .. } => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL offers (listening to notifications).
+    pub(crate) fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.db {
+            Db::Postgres(pool) => Some(pool),
+            Db::Sqlite { .. } => None,
         }
     }
 

@@ -89,6 +89,28 @@ pub async fn write(tx: &mut Tx, new: &NewNotification) -> Result<Uuid, StoreErro
     Ok(id)
 }
 
+/// Queues an email with no notification beside it (a message that carries a secret, such as a
+/// one-time link, is not kept where the person's notifications list it).
+pub async fn queue_email(
+    tx: &mut Tx,
+    to_email: &str,
+    message: &crate::events::Message,
+) -> Result<(), StoreError> {
+    const EMAIL: &str = "INSERT INTO email_outbox \
+         (id, notification_id, to_email, subject, body, created_at, attempts, next_attempt_at) \
+         VALUES ($1, NULL, $2, $3, $4, $5, 0, $5)";
+    tx.execute(
+        query(EMAIL)
+            .bind(crate::new_id())
+            .bind(to_email)
+            .bind(&message.subject)
+            .bind(&message.body)
+            .bind(crate::now()),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Stores a notification and queues its email in a transaction of their own, for messages that
 /// go with no change.
 pub async fn notify_now(store: &Store, new: NewNotification) -> Result<Uuid, StoreError> {

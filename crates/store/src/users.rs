@@ -5,7 +5,7 @@ use mentorship_domain::people::Role;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::audit::{self, AuditEntry};
+use crate::accounts;
 use crate::db::{Query, Tx, query};
 use crate::events::Step;
 use crate::record::{self, Change, Record, versioned_fields};
@@ -19,6 +19,9 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub active: bool,
+    /// Written into access tokens; raised to end every session (see `accounts`).
+    #[serde(skip)]
+    pub session_epoch: i64,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -31,6 +34,7 @@ pub(crate) struct UserRow {
     name: String,
     role: String,
     active: bool,
+    session_epoch: i64,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -49,6 +53,7 @@ impl TryFrom<UserRow> for User {
             name: row.name,
             role,
             active: row.active,
+            session_epoch: row.session_epoch,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -78,7 +83,7 @@ pub struct UserChanges {
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
-            "SELECT id, email, name, role, active, version, created_at, updated_at FROM users ",
+            "SELECT id, email, name, role, active, session_epoch, version, created_at, updated_at FROM users ",
             $tail
         )
     };
@@ -116,6 +121,7 @@ impl User {
             name: new.name.clone(),
             role: new.role,
             active: true,
+            session_epoch: 1,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -170,7 +176,7 @@ pub async fn find_for_login(
     store: &Store,
     email: &str,
 ) -> Result<Option<(User, String)>, StoreError> {
-    const SQL: &str = "SELECT id, email, name, role, active, version, created_at, updated_at, password_hash \
+    const SQL: &str = "SELECT id, email, name, role, active, session_epoch, version, created_at, updated_at, password_hash \
                        FROM users WHERE email = $1";
     #[derive(sqlx::FromRow)]
     struct LoginRow {
@@ -207,8 +213,8 @@ pub async fn list(
     Ok(Page::from_rows(users, &page, |u| u.id))
 }
 
-/// Edits an account if it is still at `expected_version`; audits the change. A deactivated
-/// person keeps no way to mint new access tokens: their refresh tokens are revoked with it.
+/// Edits an account if it is still at `expected_version`; audits the change. A new password or
+/// a deactivation ends every session of the account, on every instance.
 pub async fn update(
     store: &Store,
     id: Uuid,
@@ -216,15 +222,13 @@ pub async fn update(
     changes: UserChanges,
     actor: Option<Uuid>,
 ) -> Result<User, StoreError> {
-    const PASSWORD: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
-    const REVOKE_REFRESH: &str =
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
     let change = Change {
         action: "user.updated",
         actor,
         expected_version: Some(expected_version),
     };
     let mut tx = store.begin().await?;
+    let before: User = record::lock(&mut tx, id).await?;
     let user = record::change(&mut tx, id, change, |before: &User| {
         Ok(Step::quiet(User {
             email: changes.email.unwrap_or_else(|| before.email.clone()),
@@ -235,13 +239,12 @@ pub async fn update(
     })
     .await?;
     if let Some(hash) = changes.password_hash {
-        tx.execute(query(PASSWORD).bind(id).bind(hash)).await?;
-        let entry = AuditEntry::event("user.password_changed", actor, "user", id);
-        audit::write(&mut tx, entry).await?;
+        accounts::set_password(&mut tx, id, &hash, "user.password_set", actor).await?;
     }
-    if !user.active {
-        tx.execute(query(REVOKE_REFRESH).bind(id).bind(crate::now()))
-            .await?;
+    if before.active && !user.active {
+        accounts::end_sessions(&mut tx, id).await?;
+    } else if user.active != before.active {
+        accounts::announce(&mut tx, id).await?;
     }
     tx.commit().await?;
     Ok(user)

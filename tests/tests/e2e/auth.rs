@@ -178,7 +178,7 @@ fn claims(overrides: Value) -> Value {
     let now = Utc::now().timestamp();
     let mut claims = json!({
         "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "sub": uuid::Uuid::now_v7(), "exp": now + 600,
-        "nbf": now - 10, "iat": now - 10, "typ": "access", "role": "admin"
+        "nbf": now - 10, "iat": now - 10, "typ": "access", "role": "admin", "ver": 1
     });
     for (k, v) in overrides.as_object().unwrap() {
         if v.is_null() {

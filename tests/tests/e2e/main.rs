@@ -3,12 +3,14 @@
 // A failed unwrap in a scenario is a failed test, with its line: the point of a test.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod api_keys;
 mod auth;
 mod catalog;
 mod concurrency;
 mod contract;
 mod errors;
+mod hardening;
 mod matrix;
 mod notifications;
 mod onboarding;

@@ -70,6 +70,10 @@ const MATRIX: &[Row] = &[
     row("POST /v1/auth/login",            NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("POST /v1/auth/refresh",          NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("POST /v1/auth/logout",           NoId,     None,                [204, 204, 204, 204, 204, 204, 204, 204, 204]),
+    row("POST /v1/auth/logout-all",       NoId,     None,                [401, 204, 204, 204, 204, 204, 204, 403, 403]),
+    row("POST /v1/auth/password",         NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("POST /v1/auth/password-reset",   NoId,     None,                [202, 202, 202, 202, 202, 202, 202, 202, 202]),
+    row("POST /v1/auth/password-reset/confirm", NoId, None,              [422, 422, 422, 422, 422, 422, 422, 422, 422]),
     row("GET /v1/me",                     NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("GET /v1/me/notifications",       NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
     row("POST /v1/me/notifications/{id}/read", Own, None,                [401, 204, 204, 204, 204, 204, 204, 403, 403]),
@@ -306,9 +310,37 @@ async fn notification_of(app: &TestApp, user_id: &str) -> String {
     id.unwrap().to_string()
 }
 
+/// The role of each person caller, for a fresh person of the same role.
+const ROLES: [&str; 6] = ["admin", "manager", "mentor", "mentor", "student", "student"];
+
+/// A token of a fresh person with the role of `caller` (for cells that end the caller's
+/// sessions), or the world's token for the others.
+async fn fresh_token(
+    app: &TestApp,
+    world: &World,
+    row: &Row,
+    caller: usize,
+    n: usize,
+) -> Option<String> {
+    let Some(role) = caller.checked_sub(1).and_then(|i| ROLES.get(i)) else {
+        return world.token(caller, row);
+    };
+    let email = format!("fresh{n}.{caller}@example.com");
+    if *role == "mentor" {
+        return Some(app.applicant(&email).await.0);
+    }
+    Some(app.person(&world.admin, role, &email).await.0)
+}
+
 /// Makes the request of one cell: fresh objects where the call would consume them.
 async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) -> Reply {
-    let token = world.token(caller, row);
+    let token = match row.operation {
+        // These end the caller's sessions: a fresh person of the same role calls.
+        "POST /v1/auth/logout-all" | "POST /v1/auth/password" => {
+            fresh_token(app, world, row, caller, n).await
+        }
+        _ => world.token(caller, row),
+    };
     let token = token.as_deref();
     let missing = uuid::Uuid::now_v7().to_string();
     let (method, pattern) = row.operation.split_once(' ').unwrap();
@@ -326,6 +358,17 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
                 None,
             )
         }
+        ("POST /v1/auth/password", _) => (
+            None,
+            Some(json!({"current_password": PASSWORD, "new_password": "a matrix passphrase"})),
+            None,
+        ),
+        ("POST /v1/auth/password-reset", _) => (None, Some(json!({"email": BYSTANDER})), None),
+        ("POST /v1/auth/password-reset/confirm", _) => (
+            None,
+            Some(json!({"token": "ml_not-a-link", "new_password": "a matrix passphrase"})),
+            None,
+        ),
         ("POST /v1/users", _) => {
             let email = format!("new{n}@example.com");
             (

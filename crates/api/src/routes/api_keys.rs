@@ -106,7 +106,7 @@ fn check_scopes(scopes: &[Scope]) -> Result<(), ApiError> {
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["in_the_past"]))),
     tag = "api-keys",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     request_body = CreateApiKey,
     responses(
         (status = 201, description = "Created; the secret is in `key_secret`, shown only now", body = CreatedApiKey,
@@ -120,7 +120,6 @@ pub async fn create_api_key(
     principal: Principal,
     Valid(body): Valid<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     check_scopes(&body.scopes)?;
     if body.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(ApiError::field(
@@ -153,7 +152,7 @@ pub async fn create_api_key(
 /// The caller's keys; admins see everyone's.
 #[utoipa::path(
     tag = "api-keys",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(PageQuery),
     responses(
         (status = 200, description = "One page of keys", body = List<ApiKeyView>),
@@ -166,7 +165,6 @@ pub async fn list_api_keys(
     principal: Principal,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let owner = (principal.role != Role::Admin).then_some(principal.user_id);
     let page = api_keys::list(&state.store, owner, page.request()?).await?;
     Ok(HttpResponse::Ok().json(List::from_page(page, ApiKeyView::from)))
@@ -175,7 +173,7 @@ pub async fn list_api_keys(
 /// Revokes a key at once. Owners revoke their own; admins anyone's.
 #[utoipa::path(
     tag = "api-keys",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
@@ -189,7 +187,6 @@ pub async fn delete_api_key(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let owner = (principal.role != Role::Admin).then_some(principal.user_id);
     api_keys::delete(&state.store, *id, owner, principal.user_id).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,7 +1,5 @@
 //! Mentor applications: anyone applies (no account yet); staff review them.
 
-use std::time::Instant;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use mentorship_domain::mentors::{ApplicationFacts, LegalStatus, MentorStatus, zone_or_default};
@@ -23,6 +21,7 @@ use crate::extract::Valid;
 use crate::paging::{List, PageQuery};
 use crate::routes::{client_of, created};
 use crate::state::AppState;
+use crate::throttle::Door;
 
 /// An application to mentor, as sent by a person without an account.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -201,9 +200,9 @@ pub async fn apply(
     Valid(body): Valid<ApplyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     state
-        .applications
-        .take(&client_of(&req), Instant::now())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .throttle
+        .attempt(&state.store, Door::Application, &client_of(&req), None)
+        .await?;
     let email = normalize_email(&body.email);
     match catalog::get_path(&state.store, body.path_id).await {
         Err(StoreError::NotFound(_)) => {
@@ -246,7 +245,7 @@ pub async fn apply(
 /// Lists applications (every mentor, from application on), filtered by status and path. Staff only.
 #[utoipa::path(
     tag = "onboarding",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(MentorQuery, PageQuery),
     responses(
         (status = 200, description = "One page of applications", body = List<ApplicationView>),
@@ -268,7 +267,7 @@ pub async fn list_applications(
 /// One application: staff see any, the applicant their own.
 #[utoipa::path(
     tag = "onboarding",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The application's id")),
     responses(
         (status = 200, description = "The application", body = ApplicationView),
@@ -282,7 +281,6 @@ pub async fn get_application(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let mentor = visible_mentor(&state, &principal, *id).await?;
     Ok(HttpResponse::Ok().json(ApplicationView::from(mentor)))
 }
@@ -291,7 +289,7 @@ pub async fn get_application(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["transition_not_allowed", "application_ineligible"]))),
     tag = "onboarding",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The application's id")),
     responses(
         (status = 200, description = "Accepted: the applicant now sends their documents", body = ApplicationView),
@@ -315,7 +313,7 @@ pub async fn accept(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["transition_not_allowed", "reason_required"]))),
     tag = "onboarding",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The application's id")),
     request_body = RejectRequest,
     responses(

@@ -1,10 +1,9 @@
 //! Logging in, refreshing and logging out, and who am I.
 
-use std::time::Instant;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
-use mentorship_domain::people::normalize_email;
+use mentorship_domain::people::{LinkPurpose, normalize_email};
+use mentorship_store::accounts;
 use mentorship_store::tokens::{self, Rotation};
 use mentorship_store::users;
 use serde::{Deserialize, Serialize};
@@ -13,11 +12,12 @@ use validator::Validate;
 
 use crate::extract::Valid;
 
-use crate::auth::{Principal, REFRESH_PREFIX, new_secret, secret_hash};
+use crate::auth::{LINK_PREFIX, Principal, REFRESH_PREFIX, new_secret, secret_hash};
 use crate::error::ApiError;
 use crate::routes::client_of;
 use crate::routes::users::UserView;
 use crate::state::AppState;
+use crate::throttle::Door;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
@@ -63,7 +63,12 @@ fn pair(
     refresh_token: String,
 ) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
-        access_token: state.tokens.access_token(user.id, user.role, Utc::now())?,
+        access_token: state.tokens.access_token(
+            user.id,
+            user.role,
+            user.session_epoch,
+            Utc::now(),
+        )?,
         token_type: "Bearer".into(),
         expires_in: state.tokens.access_ttl.num_seconds(),
         refresh_token,
@@ -90,8 +95,8 @@ pub async fn login(
     let email = normalize_email(&body.email);
     state
         .throttle
-        .attempt(&email, &client_of(&req), Instant::now())
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+        .attempt(&state.store, Door::Login, &client_of(&req), Some(&email))
+        .await?;
     let found = users::find_for_login(&state.store, &email).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
@@ -103,6 +108,11 @@ pub async fn login(
         .ok_or(ApiError::Unauthenticated(
             "the email or password is wrong, or the account is deactivated",
         ))?;
+    Ok(HttpResponse::Ok().json(new_session(&state, &user).await?))
+}
+
+/// A new session (a refresh-token family) for `user`, and its first pair of tokens.
+async fn new_session(state: &AppState, user: &users::User) -> Result<TokenPair, ApiError> {
     let (refresh_token, hash) = new_secret(REFRESH_PREFIX);
     tokens::start_family(
         &state.store,
@@ -111,7 +121,7 @@ pub async fn login(
         Utc::now() + state.tokens.refresh_ttl,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(pair(&state, &user, refresh_token)?))
+    pair(state, user, refresh_token)
 }
 
 /// Trades a refresh token for a new pair. Each refresh token works once: presenting a spent one
@@ -178,10 +188,182 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Ends every session of the caller's account, on every device and every instance: every access
+/// token stops working at once, every refresh token is revoked. A person only (not an API key).
+#[utoipa::path(
+    tag = "auth",
+    security(("accessToken" = [])),
+    responses(
+        (status = 204, description = "Every session of the account is over"),
+    )
+)]
+#[post("/auth/logout-all")]
+pub async fn logout_all(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    accounts::log_out_everywhere(&state.store, principal.user_id).await?;
+    state.sessions.forget(principal.user_id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// The password the account has now.
+    #[schema(example = "change-me-now", min_length = 1, max_length = 128, format = Password)]
+    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    pub current_password: String,
+    #[schema(example = "a new long passphrase", min_length = 12, max_length = 128, format = Password)]
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    pub new_password: String,
+}
+
+/// Changes the caller's own password, given the current one. Every session of the account ends
+/// (its other devices are logged out); the answer is a new pair of tokens for this one. A person
+/// only. Attempts count against the login throttle.
+#[utoipa::path(
+    extensions(("x-problem-codes" = json!(["wrong_password"]))),
+    tag = "auth",
+    security(("accessToken" = [])),
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "Changed; a new session for this device", body = TokenPair),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/auth/password")]
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    Valid(body): Valid<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let user = users::get(&state.store, principal.user_id).await?;
+    state
+        .throttle
+        .attempt(
+            &state.store,
+            Door::Login,
+            &client_of(&req),
+            Some(&user.email),
+        )
+        .await?;
+    let found = users::find_for_login(&state.store, &user.email).await?;
+    let hash = found.map(|(_, hash)| hash);
+    if !state.passwords.verify(body.current_password, hash).await? {
+        return Err(ApiError::field(
+            "current_password",
+            "wrong_password",
+            "is not the account's password",
+        ));
+    }
+    let new_hash = state.passwords.hash(body.new_password).await?;
+    accounts::change_password(&state.store, user.id, &new_hash).await?;
+    state.sessions.forget(user.id);
+    let user = users::get(&state.store, user.id).await?;
+    Ok(HttpResponse::Ok().json(new_session(&state, &user).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The account's login email.
+    #[schema(example = "grace@example.com", min_length = 1, max_length = 254)]
+    #[validate(length(min = 1, max = 254, message = "must be 1 to 254 characters"))]
+    pub email: String,
+}
+
+/// Asks for a password reset. If an active account has this email, a one-time link valid one
+/// hour is emailed to it (`{APP_URL}/reset-password?token=...`). The answer is the same whether
+/// or not there is such an account. Throttled per client and per email.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the account exists, the link is on its way"),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn request_password_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Valid(body): Valid<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = normalize_email(&body.email);
+    state
+        .throttle
+        .attempt(
+            &state.store,
+            Door::PasswordReset,
+            &client_of(&req),
+            Some(&email),
+        )
+        .await?;
+    let (token, hash) = new_secret(LINK_PREFIX);
+    let link = format!("{}/reset-password?token={token}", state.app_url);
+    let expires_at = Utc::now() + LinkPurpose::PasswordReset.validity();
+    accounts::start_password_reset(&state.store, &email, &hash, &link, expires_at).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UseLink {
+    /// The `token` of the link the email carried.
+    #[schema(example = "ml_Zk3...", min_length = 1, max_length = 200)]
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub token: String,
+    /// The account's new password.
+    #[schema(example = "a new long passphrase", min_length = 12, max_length = 128, format = Password)]
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    pub new_password: String,
+}
+
+/// Sets a new password with the link of a password reset. The link works once, for one hour;
+/// every session of the account ends. The answer is a new pair of tokens.
+#[utoipa::path(
+    extensions(("x-problem-codes" = json!(["link_invalid"]))),
+    tag = "auth",
+    request_body = UseLink,
+    responses(
+        (status = 200, description = "The password is set; a new session", body = TokenPair),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn confirm_password_reset(
+    state: web::Data<AppState>,
+    Valid(body): Valid<UseLink>,
+) -> Result<HttpResponse, ApiError> {
+    use_link(&state, LinkPurpose::PasswordReset, body).await
+}
+
+/// Spends a one-time link of `purpose` to set the account's password, and opens a session.
+pub async fn use_link(
+    state: &AppState,
+    purpose: LinkPurpose,
+    body: UseLink,
+) -> Result<HttpResponse, ApiError> {
+    let new_hash = state.passwords.hash(body.new_password).await?;
+    let used = accounts::use_link(&state.store, &secret_hash(&body.token), purpose, &new_hash)
+        .await?
+        .ok_or_else(|| {
+            ApiError::field(
+                "token",
+                "link_invalid",
+                "the link is unknown, already used or expired; ask for a new one",
+            )
+        })?;
+    state.sessions.forget(used.0);
+    let user = users::get(&state.store, used.0).await?;
+    Ok(HttpResponse::Ok().json(new_session(state, &user).await?))
+}
+
 /// The caller's own account.
 #[utoipa::path(
     tag = "auth",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = [])),
     responses(
         (status = 200, description = "The caller's account", body = UserView,
          headers(("ETag" = String, description = "The account's version, for If-Match"))),

@@ -3,7 +3,6 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use mentorship_domain::catalog::Level;
-use mentorship_domain::people::Scope;
 use mentorship_store::catalog::{self, Path, PathFields, Project, ProjectFields};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -89,7 +88,8 @@ pub struct CreatePath {
     #[validate(length(min = 1, max = 80))]
     pub field: String,
     #[schema(schema_with = crate::openapi::level_schema)]
-    pub complexity: Level,
+    #[validate(range(min = 1, max = 3))]
+    pub complexity: u8,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
@@ -105,7 +105,8 @@ pub struct UpdatePath {
     #[validate(length(min = 1, max = 80))]
     pub field: Option<String>,
     #[schema(schema_with = crate::openapi::optional_level_schema)]
-    pub complexity: Option<Level>,
+    #[validate(range(min = 1, max = 3))]
+    pub complexity: Option<u8>,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
@@ -122,7 +123,8 @@ pub struct CreateProject {
     #[validate(range(min = 1, max = 1000))]
     pub position: Option<i64>,
     #[schema(schema_with = crate::openapi::level_schema)]
-    pub difficulty: Level,
+    #[validate(range(min = 1, max = 3))]
+    pub difficulty: u8,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
@@ -138,7 +140,8 @@ pub struct UpdateProject {
     #[validate(range(min = 1, max = 1000))]
     pub position: Option<i64>,
     #[schema(schema_with = crate::openapi::optional_level_schema)]
-    pub difficulty: Option<Level>,
+    #[validate(range(min = 1, max = 3))]
+    pub difficulty: Option<u8>,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
@@ -153,8 +156,16 @@ pub struct PathFilter {
     pub field: Option<String>,
 }
 
+/// A level of a body (checked 1 to 3 by its field rule) as the domain's type.
+fn level(field: &str, value: u8) -> Result<Level, ApiError> {
+    Level::new(value).map_err(|e| ApiError::field(field, "range", e.to_string()))
+}
+
+fn optional_level(field: &str, value: Option<u8>) -> Result<Option<Level>, ApiError> {
+    value.map(|v| level(field, v)).transpose()
+}
+
 fn require_writer(principal: &Principal) -> Result<(), ApiError> {
-    principal.require_scope(Scope::PathsWrite)?;
     if !principal.role.may_write_catalog() {
         return Err(ApiError::Forbidden("only staff write the catalog".into()));
     }
@@ -165,7 +176,7 @@ fn require_writer(principal: &Principal) -> Result<(), ApiError> {
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:write"])),
     request_body = CreatePath,
     responses(
         (status = 201, description = "Created", body = PathView, headers(
@@ -185,7 +196,7 @@ pub async fn create_path(
     let fields = PathFields {
         title: body.title,
         field: body.field,
-        complexity: body.complexity,
+        complexity: level("complexity", body.complexity)?,
         description: body.description.unwrap_or_default(),
     };
     let path = catalog::create_path(&state.store, fields, principal.user_id).await?;
@@ -195,7 +206,7 @@ pub async fn create_path(
 /// Lists paths in creation order, optionally of one field.
 #[utoipa::path(
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:read"])),
     params(PathFilter, PageQuery),
     responses(
         (status = 200, description = "One page of paths", body = List<PathView>),
@@ -205,11 +216,11 @@ pub async fn create_path(
 #[get("/paths")]
 pub async fn list_paths(
     state: web::Data<AppState>,
-    principal: Principal,
+    // Any authenticated caller reads the catalog (a key needs `paths:read`).
+    _caller: Principal,
     ValidQuery(filter): ValidQuery<PathFilter>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::PathsRead)?;
     let page = catalog::list_paths(&state.store, filter.field.as_deref(), page.request()?).await?;
     Ok(HttpResponse::Ok().json(List::from_page(page, PathView::from)))
 }
@@ -217,7 +228,7 @@ pub async fn list_paths(
 /// One path.
 #[utoipa::path(
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:read"])),
     params(("id" = Uuid, Path, description = "The path's id")),
     responses(
         (status = 200, description = "The path", body = PathView,
@@ -229,10 +240,10 @@ pub async fn list_paths(
 #[get("/paths/{id}")]
 pub async fn get_path(
     state: web::Data<AppState>,
-    principal: Principal,
+    // Any authenticated caller reads the catalog (a key needs `paths:read`).
+    _caller: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::PathsRead)?;
     let path = catalog::get_path(&state.store, *id).await?;
     Ok(ok_with_etag(path.version).json(PathView::from(path)))
 }
@@ -241,7 +252,7 @@ pub async fn get_path(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:write"])),
     params(
         ("id" = Uuid, Path, description = "The path's id"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the path"),
@@ -266,6 +277,7 @@ pub async fn update_path(
     require_writer(&principal)?;
     let current = catalog::get_path(&state.store, *id).await?;
     let expected = if_match(&req, "path", current.version)?;
+    let complexity = optional_level("complexity", body.complexity)?;
     let path = catalog::update_path(
         &state.store,
         *id,
@@ -273,7 +285,7 @@ pub async fn update_path(
         |current| PathFields {
             title: body.title.unwrap_or(current.title),
             field: body.field.unwrap_or(current.field),
-            complexity: body.complexity.unwrap_or(current.complexity),
+            complexity: complexity.unwrap_or(current.complexity),
             description: body.description.unwrap_or(current.description),
         },
         principal.user_id,
@@ -286,7 +298,7 @@ pub async fn update_path(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:write"])),
     params(("id" = Uuid, Path, description = "The path's id")),
     request_body = CreateProject,
     responses(
@@ -309,7 +321,7 @@ pub async fn create_project(
     let fields = ProjectFields {
         title: body.title,
         position: body.position,
-        difficulty: body.difficulty,
+        difficulty: level("difficulty", body.difficulty)?,
         description: body.description.unwrap_or_default(),
     };
     let project = catalog::create_project(&state.store, *id, fields, principal.user_id).await?;
@@ -322,7 +334,7 @@ pub async fn create_project(
 /// The projects of a path, in their order.
 #[utoipa::path(
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:read"])),
     params(("id" = Uuid, Path, description = "The path's id"), PageQuery),
     responses(
         (status = 200, description = "One page of projects, by position", body = List<ProjectView>),
@@ -333,11 +345,11 @@ pub async fn create_project(
 #[get("/paths/{id}/projects")]
 pub async fn list_projects(
     state: web::Data<AppState>,
-    principal: Principal,
+    // Any authenticated caller reads the catalog (a key needs `paths:read`).
+    _caller: Principal,
     id: web::Path<Uuid>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::PathsRead)?;
     let page = catalog::list_projects(&state.store, *id, page.request()?).await?;
     Ok(HttpResponse::Ok().json(List::from_page(page, ProjectView::from)))
 }
@@ -345,7 +357,7 @@ pub async fn list_projects(
 /// One project.
 #[utoipa::path(
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:read"])),
     params(("id" = Uuid, Path, description = "The project's id")),
     responses(
         (status = 200, description = "The project", body = ProjectView,
@@ -357,10 +369,10 @@ pub async fn list_projects(
 #[get("/projects/{id}")]
 pub async fn get_project(
     state: web::Data<AppState>,
-    principal: Principal,
+    // Any authenticated caller reads the catalog (a key needs `paths:read`).
+    _caller: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::PathsRead)?;
     let project = catalog::get_project(&state.store, *id).await?;
     Ok(ok_with_etag(project.version).json(ProjectView::from(project)))
 }
@@ -369,7 +381,7 @@ pub async fn get_project(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "catalog",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["paths:write"])),
     params(
         ("id" = Uuid, Path, description = "The project's id"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the project"),
@@ -394,6 +406,7 @@ pub async fn update_project(
     require_writer(&principal)?;
     let current = catalog::get_project(&state.store, *id).await?;
     let expected = if_match(&req, "project", current.version)?;
+    let difficulty = optional_level("difficulty", body.difficulty)?;
     let project = catalog::update_project(
         &state.store,
         *id,
@@ -401,7 +414,7 @@ pub async fn update_project(
         |current| ProjectFields {
             title: body.title.unwrap_or(current.title),
             position: body.position.or(current.position),
-            difficulty: body.difficulty.unwrap_or(current.difficulty),
+            difficulty: difficulty.unwrap_or(current.difficulty),
             description: body.description.unwrap_or(current.description),
         },
         principal.user_id,

@@ -177,7 +177,7 @@ async fn read_form(mut form: Multipart, max_bytes: u64) -> Result<Upload, ApiErr
 /// The document checklist of a mentor: the applicant their own, staff any.
 #[utoipa::path(
     tag = "documents",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id")),
     responses(
         (status = 200, description = "The checklist", body = Checklist),
@@ -191,7 +191,6 @@ pub async fn list_documents(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let mentor = visible_mentor(&state, &principal, *id).await?;
     let docs = documents::current(&state.store, mentor.id).await?;
     Ok(HttpResponse::Ok().json(checklist_of(mentor.id, &docs)))
@@ -202,7 +201,7 @@ pub async fn list_documents(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["documents_not_expected", "document_already_sent", "already_exists", "file_type_not_accepted", "file_name_does_not_match", "file_too_large", "issued_on_required", "issued_on_in_the_future", "criminal_record_too_old", "invalid_file_name"]))),
     tag = "documents",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(
         ("id" = Uuid, Path, description = "The mentor's id"),
         ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
@@ -222,7 +221,6 @@ pub async fn upload_document(
     path: web::Path<(Uuid, String)>,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let (id, kind) = path.into_inner();
     let kind = kind_of(&kind)?;
     visible_mentor(&state, &principal, id).await?;
@@ -269,7 +267,7 @@ pub async fn upload_document(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["document_file_deleted"]))),
     tag = "documents",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(
         ("id" = Uuid, Path, description = "The mentor's id"),
         ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
@@ -296,10 +294,17 @@ pub async fn download_document(
     let kind = kind_of(&kind)?;
     let (doc, key) = documents::open_file(&state.store, id, kind, principal.user_id).await?;
     let content = state.files.get(&key).await?;
+    // The name is the server's: the kind and the extension of the type the bytes were judged.
+    let extension = match doc.media_type.as_str() {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        _ => "jpg",
+    };
+    let disposition = format!("attachment; filename=\"{}.{extension}\"", kind.as_str());
     Ok(HttpResponse::Ok()
         .content_type(doc.media_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment"))
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
         .body(content))
 }
 
@@ -314,8 +319,8 @@ async fn review(
     let kind = kind_of(kind)?;
     let reviewed =
         documents::review(&state.store, id, kind, principal.user_id, rejection_reason).await?;
-    if let Some(key) = reviewed.file_to_delete {
-        state.files.delete(&key).await?;
+    for key in &reviewed.files_to_delete {
+        state.files.delete(key).await?;
     }
     let docs = documents::current(&state.store, id).await?;
     Ok(HttpResponse::Ok().json(checklist_of(id, &docs)))
@@ -326,7 +331,7 @@ async fn review(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["document_not_awaiting_review"]))),
     tag = "documents",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(
         ("id" = Uuid, Path, description = "The mentor's id"),
         ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
@@ -353,7 +358,7 @@ pub async fn verify_document(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["document_not_awaiting_review", "reason_required"]))),
     tag = "documents",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(
         ("id" = Uuid, Path, description = "The mentor's id"),
         ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),

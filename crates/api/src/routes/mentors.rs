@@ -123,7 +123,7 @@ pub struct SignRequest {
 /// Lists mentors, filtered by status and path. Staff only.
 #[utoipa::path(
     tag = "mentors",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(MentorQuery, PageQuery),
     responses(
         (status = 200, description = "One page of mentors", body = List<MentorView>),
@@ -145,7 +145,7 @@ pub async fn list_mentors(
 /// One mentor: staff see any, a mentor their own profile.
 #[utoipa::path(
     tag = "mentors",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id")),
     responses(
         (status = 200, description = "The mentor", body = MentorView,
@@ -160,7 +160,6 @@ pub async fn get_mentor(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let mentor = visible_mentor(&state, &principal, *id).await?;
     Ok(ok_with_etag(mentor.version).json(MentorView::from(mentor)))
 }
@@ -169,7 +168,7 @@ pub async fn get_mentor(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["requested_students_out_of_range", "not_a_manager"]))),
     tag = "mentors",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(
         ("id" = Uuid, Path, description = "The mentor's id"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the profile"),
@@ -190,7 +189,6 @@ pub async fn update_mentor(
     id: web::Path<Uuid>,
     Valid(body): Valid<UpdateMentor>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let current = visible_mentor(&state, &principal, *id).await?;
     let profile_fields =
         body.bio.is_some() || body.time_zone.is_some() || body.requested_students.is_some();
@@ -241,7 +239,7 @@ macro_rules! status_change {
         #[utoipa::path(
             extensions(("x-problem-codes" = json!(["transition_not_allowed", "reason_required"]))),
             tag = "mentors",
-            security(("bearer" = [])),
+            security(("accessToken" = [])),
             params(("id" = Uuid, Path, description = "The mentor's id")),
             request_body = RejectRequest,
             responses(
@@ -289,7 +287,7 @@ status_change!(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["contract_not_ready"]))),
     tag = "mentors",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id")),
     responses(
         (status = 200, description = "The contract", body = ContractView),
@@ -304,7 +302,6 @@ pub async fn get_contract(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     let mentor = visible_mentor(&state, &principal, *id).await?;
     let signed_at = mentor.contract_signed_at;
     let contract_state = match rules::contract_state(mentor.status, signed_at.is_some()) {
@@ -335,7 +332,7 @@ pub async fn get_contract(
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["transition_not_allowed", "signature_mismatch", "terms_not_accepted", "already_exists"]))),
     tag = "mentors",
-    security(("bearer" = [])),
+    security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id")),
     request_body = SignRequest,
     responses(
@@ -352,7 +349,6 @@ pub async fn sign_contract(
     id: web::Path<Uuid>,
     Valid(body): Valid<SignRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_person()?;
     visible_mentor(&state, &principal, *id).await?;
     if !principal.is(*id) {
         return Err(ApiError::Forbidden(

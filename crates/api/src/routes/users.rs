@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use mentorship_domain::people::{self, Role, Scope};
+use mentorship_domain::people::{self, Role};
 use mentorship_store::users::{self, NewUser, User, UserChanges};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -102,7 +102,7 @@ pub struct UserFilter {
 #[utoipa::path(
     extensions(("x-problem-codes" = json!(["already_exists"]))),
     tag = "users",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["users:write"])),
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = UserView, headers(
@@ -118,7 +118,6 @@ pub async fn create_user(
     principal: Principal,
     Valid(body): Valid<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::UsersWrite)?;
     if !principal.role.may_create(body.role) {
         return Err(ApiError::Forbidden(format!(
             "a {} cannot create a {} account",
@@ -139,7 +138,7 @@ pub async fn create_user(
 /// Lists accounts in creation order (staff only), optionally of one role.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["users:read"])),
     params(UserFilter, PageQuery),
     responses(
         (status = 200, description = "One page of accounts", body = List<UserView>),
@@ -153,7 +152,6 @@ pub async fn list_users(
     filter: web::Query<UserFilter>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::UsersRead)?;
     if !principal.role.is_staff() {
         return Err(ApiError::Forbidden("only staff list accounts".into()));
     }
@@ -172,7 +170,7 @@ async fn visible_user(state: &AppState, principal: &Principal, id: Uuid) -> Resu
 /// One account: staff see any, others only their own.
 #[utoipa::path(
     tag = "users",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["users:read"])),
     params(("id" = Uuid, Path, description = "The account's id")),
     responses(
         (status = 200, description = "The account", body = UserView,
@@ -187,7 +185,6 @@ pub async fn get_user(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::UsersRead)?;
     let user = visible_user(&state, &principal, *id).await?;
     Ok(ok_with_etag(user.version).json(UserView::from(user)))
 }
@@ -195,9 +192,9 @@ pub async fn get_user(
 /// Edits an account. Everyone edits their own name, email and password; admins edit anyone,
 /// managers students; only staff switch accounts on or off, never their own.
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["already_exists"]))),
+    extensions(("x-problem-codes" = json!(["already_exists", "api_key_not_accepted", "current_password_required"]))),
     tag = "users",
-    security(("bearer" = [])),
+    security(("accessToken" = []), ("apiKey" = ["users:write"])),
     params(
         ("id" = Uuid, Path, description = "The account's id"),
         ("If-Match" = String, Header, description = "The ETag from the last read of the account"),
@@ -219,7 +216,6 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     Valid(body): Valid<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require_scope(Scope::UsersWrite)?;
     let target = visible_user(&state, &principal, *id).await?;
     let own = principal.is(target.id);
     if !principal.role.may_edit_account(own, target.role) {
@@ -231,6 +227,17 @@ pub async fn update_user(
     if body.active.is_some() && !people::may_set_active(principal.role, own, target.role) {
         return Err(ApiError::Forbidden(
             "you may not switch this account on or off".into(),
+        ));
+    }
+    if body.password.is_some() || body.email.is_some() {
+        // Credentials change only from an interactive login: a key must not become one.
+        principal.require_person()?;
+    }
+    if own && body.password.is_some() {
+        return Err(ApiError::field(
+            "password",
+            "current_password_required",
+            "change your own password with POST /v1/auth/password, which asks for the current one",
         ));
     }
     let expected = if_match(&req, "user", target.version)?;
@@ -252,5 +259,6 @@ pub async fn update_user(
         Some(principal.user_id),
     )
     .await?;
+    state.sessions.forget(user.id);
     Ok(ok_with_etag(user.version).json(UserView::from(user)))
 }

@@ -31,6 +31,16 @@ impl DocumentKind {
         DocumentKind::CompanyRegistration,
     ];
 
+    /// The kind's name, as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Identity => "identity",
+            DocumentKind::CriminalRecord => "criminal_record",
+            DocumentKind::Diploma => "diploma",
+            DocumentKind::CompanyRegistration => "company_registration",
+        }
+    }
+
     /// RULES.md, Review: "Once a criminal record extract is verified, its file is deleted; the
     /// verification result and date are kept (data minimisation)".
     pub fn file_deleted_once_verified(self) -> bool {
