@@ -183,7 +183,10 @@ impl Application {
                         .configure(extra)
                         .configure(v1_routes)
                         .wrap(Compress::default())
-                        .wrap(cors(&origins)),
+                        .wrap(cors(&origins))
+                        // The root span of each request (spans.rs), inside the envelope
+                        // that makes its id; probes and docs need none.
+                        .wrap(TracingLogger::<Spans>::new()),
                 )
                 .split_for_parts();
             app.app_data(state.clone())
@@ -193,8 +196,6 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
-                // The root span of each request, inside the envelope that makes its id.
-                .wrap(TracingLogger::<Spans>::new())
                 .wrap(Envelope::new(Arc::clone(&metrics)))
         })
         .workers(config.http_workers)

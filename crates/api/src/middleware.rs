@@ -101,11 +101,15 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let arrived = Instant::now();
         let id = request_id_of(&req);
-        req.extensions_mut().insert(RequestFacts {
-            id: id.clone(),
-            arrived: Instant::now(),
-        });
+        // Only `/v1` is traced (spans.rs): probes and the docs need no span of their own.
+        if req.path().starts_with("/v1/") {
+            req.extensions_mut().insert(RequestFacts {
+                id: id.clone(),
+                arrived,
+            });
+        }
         let method = req.method().clone();
         let metrics = Arc::clone(&self.metrics);
         let refused = req
@@ -113,12 +117,12 @@ where
             .and_then(|state| check_url(req.request(), &state.operations).err());
         if let Some(e) = refused {
             let response = req.error_response(e).map_into_right_body();
-            return Box::pin(ready(Ok(finish(response, &method, id, &metrics))));
+            return Box::pin(ready(Ok(finish(response, &method, id, arrived, &metrics))));
         }
         let answer = self.service.call(req);
         Box::pin(async move {
             let response = with_problem_body(answer.await?);
-            Ok(finish(response, &method, id, &metrics))
+            Ok(finish(response, &method, id, arrived, &metrics))
         })
     }
 }
@@ -131,20 +135,22 @@ fn finish<B>(
     mut response: ServiceResponse<B>,
     method: &Method,
     id: HeaderValue,
+    arrived: Instant,
     metrics: &Metrics,
 ) -> ServiceResponse<B> {
-    let elapsed = response
-        .request()
-        .extensions()
-        .get::<RequestFacts>()
-        .map(|f| f.arrived.elapsed())
-        .unwrap_or_default();
+    let elapsed = arrived.elapsed();
     {
-        let extensions = response.request().extensions();
-        let route = extensions
-            .get::<Route>()
-            .map_or("unmatched", |r| r.0.as_str());
-        metrics.record(method, route, response.status(), elapsed);
+        // The span recorded the route of a traced request; the others are matched here.
+        let request = response.request();
+        let extensions = request.extensions();
+        match extensions.get::<Route>() {
+            Some(route) => metrics.record(method, &route.0, response.status(), elapsed),
+            None => {
+                let route = request.match_pattern();
+                let route = route.as_deref().unwrap_or("unmatched");
+                metrics.record(method, route, response.status(), elapsed);
+            }
+        }
     }
     let is_api = response.request().path().starts_with("/v1/");
     let headers = response.headers_mut();

@@ -3,11 +3,12 @@
 //! priority, so hashing takes the CPU only when requests are not asking for it and a flood of
 //! logins does not make other requests wait.
 
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::Rng;
 use tokio::sync::oneshot;
 
@@ -24,6 +25,44 @@ fn new_salt() -> Result<SaltString, ApiError> {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     SaltString::encode_b64(&bytes).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+thread_local! {
+    /// The memory of this hashing thread's last hash (19 MiB at the default cost), kept for the
+    /// next: allocating it for each hash made the kernel map, fault in and zero it every time,
+    /// a quarter of a login's CPU (BENCHMARKS.md).
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// argon2's verification of a PHC string, computed in this thread's kept memory; compared in
+/// constant time.
+fn verify_in_thread_memory(password: &[u8], phc: &str) -> Result<bool, ApiError> {
+    let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
+    let parsed = PasswordHash::new(phc).map_err(|e| internal(&e))?;
+    let params = Params::try_from(&parsed).map_err(|e| internal(&e))?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| internal(&e))?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|e| internal(&e))?,
+        None => Version::default(),
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Ok(false);
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes).map_err(|e| internal(&e))?;
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    MEMORY
+        .with_borrow_mut(|memory| {
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            argon2.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+        })
+        .map_err(|e| internal(&e))?;
+    let computed = Output::new(&out).map_err(|e| internal(&e))?;
+    Ok(computed == expected)
 }
 
 /// Work for a hashing thread.
@@ -92,21 +131,15 @@ impl Passwords {
         .await?
     }
 
-    /// Whether `password` matches `hash`; with no hash (unknown account), spends the same time
-    /// on the decoy and answers false.
+    /// Whether `password` matches `hash`. With no usable hash (an unknown account, or one whose
+    /// password was never set, such as an invited student's), spends the same time on the decoy
+    /// and answers false.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.decoy.to_string());
+        let usable = hash.filter(|h| PasswordHash::new(h).is_ok());
+        let known = usable.is_some();
+        let hash = usable.unwrap_or_else(|| self.decoy.to_string());
         let matches = self
-            .run(move || {
-                let parsed =
-                    PasswordHash::new(&hash).map_err(|e| ApiError::Internal(e.to_string()))?;
-                Ok::<_, ApiError>(
-                    argon2()?
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok(),
-                )
-            })
+            .run(move || verify_in_thread_memory(password.as_bytes(), &hash))
             .await??;
         Ok(known && matches)
     }
@@ -160,6 +193,24 @@ mod tests {
                 .await
                 .unwrap()
         );
+        // An account whose password was never set holds no usable hash: a mismatch, not a 500.
+        assert!(
+            !passwords
+                .verify("a long password".into(), Some("!".into()))
+                .await
+                .unwrap()
+        );
+        // A hash of other parameters (a future cost) still verifies, in memory of its size.
+        let light = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8_192, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"a long password", &new_salt().unwrap())
+        .unwrap()
+        .to_string();
+        let again = passwords.verify("a long password".into(), Some(light));
+        assert!(again.await.unwrap());
     }
 
     #[actix_web::test]
