@@ -365,6 +365,17 @@ impl Http {
         .await
     }
 
+    /// The kinds of the caller's notifications, newest first.
+    pub async fn notification_kinds(&self, token: &str) -> Vec<String> {
+        let list = self.get("/v1/me/notifications?limit=200", token).await;
+        list.ok(200)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|n| n["kind"].as_str().expect("kind").to_owned())
+            .collect()
+    }
+
     /// Logs in and returns the token pair.
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let reply = self
@@ -452,14 +463,9 @@ impl TestApp {
         (token, id)
     }
 
-    /// The id of a path for harness-made applicants, created on first use.
-    async fn harness_path(&self) -> String {
-        let fields = mentorship_store::catalog::PathFields {
-            title: "Harness path".into(),
-            field: "harness".into(),
-            complexity: mentorship_domain::catalog::Level::new(1).expect("level"),
-            description: String::new(),
-        };
+    /// The id of a path for harness-made applicants and students (with one project), created
+    /// on first use.
+    pub async fn harness_path(&self) -> String {
         let page = mentorship_store::PageRequest {
             after: None,
             limit: 200,
@@ -467,16 +473,115 @@ impl TestApp {
         let paths = mentorship_store::catalog::list_paths(&self.store, Some("harness"), page)
             .await
             .expect("paths");
-        match paths.items.first() {
-            Some(path) => path.id.to_string(),
-            None => {
-                let path =
-                    mentorship_store::catalog::create_path(&self.store, fields, uuid::Uuid::nil())
-                        .await;
-                path.expect("harness path").id.to_string()
-            }
+        if let Some(path) = paths.items.first() {
+            return path.id.to_string();
         }
+        let fields = mentorship_store::catalog::PathFields {
+            title: "Harness path".into(),
+            field: "harness".into(),
+            complexity: mentorship_domain::catalog::Level::new(1).expect("level"),
+            description: String::new(),
+        };
+        let path = mentorship_store::catalog::create_path(&self.store, fields, uuid::Uuid::nil())
+            .await
+            .expect("harness path");
+        let project = mentorship_store::catalog::ProjectFields {
+            title: "Harness project".into(),
+            position: None,
+            difficulty: mentorship_domain::catalog::Level::new(1).expect("level"),
+            description: String::new(),
+        };
+        mentorship_store::catalog::create_project(&self.store, path.id, project, uuid::Uuid::nil())
+            .await
+            .expect("harness project");
+        path.id.to_string()
     }
+
+    /// The first project of a path.
+    pub async fn first_project(&self, path_id: &str) -> String {
+        let page = mentorship_store::PageRequest {
+            after: None,
+            limit: 1,
+        };
+        let projects = mentorship_store::catalog::list_projects(
+            &self.store,
+            path_id.parse().expect("uuid"),
+            page,
+        )
+        .await
+        .expect("projects");
+        projects.items.first().expect("a project").id.to_string()
+    }
+
+    /// A student enrolled by `by` on the harness path, who set their password through the
+    /// invitation; returns their token and id.
+    pub async fn student(&self, by: &str, email: &str) -> (String, String) {
+        let path_id = self.harness_path().await;
+        let project_id = self.first_project(&path_id).await;
+        let body = json!({
+            "name": email, "email": email, "path_id": path_id, "project_id": project_id,
+            "time_zone": "Europe/Paris", "session_length": 45,
+        });
+        let id = self.post("/v1/students", by, body).await.ok(201)["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let pair = self.accept_invitation(email, PERSON_PASSWORD).await;
+        (token_of(&pair), id)
+    }
+
+    /// Lets the mentor take `places` students (their own profile edit, as they would make it).
+    pub async fn open_places(&self, mentor_token: &str, mentor_id: &str, places: u32) {
+        let url = format!("/v1/mentors/{mentor_id}");
+        let etag = self
+            .get(&url, mentor_token)
+            .await
+            .header("etag")
+            .expect("etag");
+        self.patch(
+            &url,
+            mentor_token,
+            &etag,
+            json!({"requested_students": places}),
+        )
+        .await
+        .ok(200);
+    }
+
+    /// Sets the password of an invited person with the link of their invitation, as they would
+    /// from the email (read here from the outbox), and returns their first token pair.
+    pub async fn accept_invitation(&self, email: &str, password: &str) -> Value {
+        let token = self.last_link_token(email).await;
+        let body = json!({"token": token, "new_password": password});
+        self.call("POST", "/v1/auth/invitation", None, Some(body), &[])
+            .await
+            .ok(200)
+            .clone()
+    }
+
+    /// The token of the link in the last email queued for `email`.
+    pub async fn last_link_token(&self, email: &str) -> String {
+        const SQL: &str =
+            "SELECT body FROM email_outbox WHERE to_email = $1 ORDER BY created_at DESC, id DESC";
+        let bodies: Vec<String> = self
+            .store
+            .scalars(mentorship_store::db::query(SQL).bind(email))
+            .await
+            .expect("outbox");
+        let body = bodies.first().expect("an email to the person");
+        link_token(body).expect("a link with a token")
+    }
+}
+
+/// The token of the one-time link in an email's text.
+pub fn link_token(text: &str) -> Option<String> {
+    let start = text.find("token=")? + "token=".len();
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect(),
+    )
 }
 
 pub fn token_of(pair: &Value) -> String {

@@ -20,6 +20,16 @@ pub struct Received {
     pub data: String,
 }
 
+impl Received {
+    /// The message as a person reads it: quoted-printable soft line breaks joined, `=3D` decoded.
+    pub fn text(&self) -> String {
+        self.data
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+            .replace("=3D", "=")
+    }
+}
+
 /// A running relay; it stops when dropped.
 pub struct SmtpRelay {
     pub port: u16,
@@ -66,6 +76,17 @@ impl SmtpRelay {
     /// Every message accepted so far.
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().expect("relay lock").clone()
+    }
+
+    /// The text of the last message to `to` (see [`Received::text`]).
+    pub fn last_to(&self, to: &str) -> String {
+        let received = self.received();
+        let mail = received
+            .iter()
+            .rev()
+            .find(|m| m.to.iter().any(|t| t.contains(to)))
+            .expect("a message to the person");
+        mail.text()
     }
 
     /// The messages for `to`, once there are at least `count`; panics after `within`.

@@ -2,7 +2,9 @@
 //! mentor or student who asks for an object that is not theirs gets 404, as for an id that does
 //! not exist; staff see everything.
 
+use mentorship_domain::people::Role;
 use mentorship_store::mentors::{self, Mentor};
+use mentorship_store::students::{self, Student};
 use uuid::Uuid;
 
 use crate::auth::Principal;
@@ -27,4 +29,23 @@ pub async fn visible_mentor(
         return Err(ApiError::NotFound("mentor"));
     }
     Ok(mentors::get(&state.store, id).await?)
+}
+
+/// A student the caller may see: staff see all, a student themselves, a mentor the students
+/// assigned to them now; 404 otherwise.
+pub async fn visible_student(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Student, ApiError> {
+    let hidden = || ApiError::NotFound("student");
+    if principal.role == Role::Student && !principal.is(id) {
+        return Err(hidden());
+    }
+    let student = students::get(&state.store, id).await?;
+    let visible = match principal.role {
+        Role::Admin | Role::Manager | Role::Student => true,
+        Role::Mentor => student.mentor_id == Some(principal.user_id),
+    };
+    if visible { Ok(student) } else { Err(hidden()) }
 }

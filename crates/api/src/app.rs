@@ -18,14 +18,16 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::extract::{BodyLimit, path_config, query_config};
+use crate::extract::{BodyLimit, largest_body, path_config, query_config};
+use crate::idempotency::{IDEMPOTENCY_KEY, Idempotency, REPLAYED};
 use crate::middleware::{Envelope, REQUEST_ID, no_route};
 use crate::notices::Templates;
 use crate::openapi::{ApiDoc, add_shared_responses};
 use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
-    api_keys, applications, auth, catalog, documents, mentors, ops, users as user_routes,
+    api_keys, applications, auth, catalog, documents, mentors, ops, path_requests, students,
+    users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -48,6 +50,7 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(auth::change_password)
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
+        .service(auth::accept_invitation)
         .service(auth::me)
         .service(notifications::list_notifications)
         .service(notifications::mark_notification_read)
@@ -83,7 +86,23 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(documents::upload_document)
         .service(documents::download_document)
         .service(documents::verify_document)
-        .service(documents::reject_document);
+        .service(documents::reject_document)
+        .service(students::enroll)
+        .service(students::enroll_cohort)
+        .service(students::list_students)
+        .service(students::my_students)
+        .service(students::get_student)
+        .service(students::update_student)
+        .service(students::get_progress)
+        .service(students::set_progress)
+        .service(students::assign_automatically)
+        .service(students::assign_student)
+        .service(students::list_assignments)
+        .service(path_requests::ask_for_path)
+        .service(path_requests::list_for_mentor)
+        .service(path_requests::list_path_requests)
+        .service(path_requests::approve)
+        .service(path_requests::decline);
 }
 
 /// The contract, generated from the handlers.
@@ -105,9 +124,6 @@ pub fn openapi_json() -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// The header of a retried creating request (its answer is replayed, not executed again).
-const IDEMPOTENCY_KEY: header::HeaderName = header::HeaderName::from_static("idempotency-key");
-
 fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
@@ -123,6 +139,7 @@ fn cors(origins: &[String]) -> Cors {
             IDEMPOTENCY_KEY,
         ])
         .expose_headers([
+            REPLAYED,
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
@@ -182,6 +199,8 @@ impl Application {
                     scope("/v1")
                         .configure(extra)
                         .configure(v1_routes)
+                        // Inside compression: a kept answer is kept as the handler gave it.
+                        .wrap(Idempotency)
                         .wrap(Compress::default())
                         .wrap(cors(&origins))
                         // The root span of each request (spans.rs), inside the envelope
@@ -193,7 +212,7 @@ impl Application {
                 .app_data(BodyLimit(max_body))
                 .app_data(query_config())
                 .app_data(path_config())
-                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(web::PayloadConfig::new(largest_body(max_body)))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
                 .wrap(Envelope::new(Arc::clone(&metrics)))

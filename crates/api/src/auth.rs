@@ -175,6 +175,27 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     }
 }
 
+/// Whose an `Idempotency-Key` is, read from the credentials alone (no store, no session check:
+/// the operation checks them when it runs): a person by their id, a script by its key's hash,
+/// `anonymous` without credentials on an operation anyone may call (`open`). `None` for
+/// credentials that do not hold, or none where some are needed.
+pub fn caller_of(req: &HttpRequest, open: bool) -> Option<String> {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return open.then(mentorship_store::idempotency::anonymous);
+    }
+    let token = bearer(req).ok()?;
+    if token.starts_with(API_KEY_PREFIX) {
+        let hash: String = secret_hash(token)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        return Some(format!("key:{hash}"));
+    }
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let claims = state.tokens.verify(token).ok()?;
+    Some(format!("user:{}", claims.sub))
+}
+
 /// A caller found at once (an access token whose account this instance knows), or later (an
 /// API key, an account to read).
 pub type PrincipalFuture = Either<

@@ -4,8 +4,10 @@
 
 use mentorship_domain::catalog::{Level, LevelOutOfRange};
 use mentorship_domain::people::{Role, normalize_email};
+use mentorship_domain::students::check_student;
 use mentorship_store::catalog::{self, PathFields, ProjectFields};
-use mentorship_store::{PageRequest, Store, StoreError, users};
+use mentorship_store::students::{self, NewStudent};
+use mentorship_store::{PageRequest, Store, StoreError, accounts, users};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -28,8 +30,8 @@ pub const DEMO_ADMIN: DemoAccount = DemoAccount {
     password: "demo-admin-password",
 };
 
-/// The other roles. Mentors normally come from an accepted application; there is no
-/// application flow yet, so the demo mentor is created directly.
+/// The other roles. Mentors normally come from an accepted application; the demo mentor is an
+/// account created directly. The student is enrolled on the first demo path.
 pub const DEMO_PEOPLE: [DemoAccount; 3] = [
     DemoAccount {
         role: Role::Manager,
@@ -93,6 +95,9 @@ pub enum SeedError {
     /// A level of the demo catalog is out of range: a bug in this file.
     #[error("demo catalog: {0}")]
     Catalog(#[from] LevelOutOfRange),
+    /// The demo student breaks a rule of the program: a bug in this file.
+    #[error("demo student: {0}")]
+    Student(String),
     /// `Passwords` reports through `ApiError`, whose text hides internal causes from clients;
     /// the operator of this command should see the cause.
     #[error("hashing a password: {0}")]
@@ -129,12 +134,20 @@ impl Outcome {
 pub async fn seed(store: &Store, passwords: &Passwords) -> Result<Vec<String>, SeedError> {
     let (author, outcome) = ensure_account(store, passwords, DEMO_ADMIN).await?;
     let mut report = vec![account_line(DEMO_ADMIN, outcome)];
-    for account in DEMO_PEOPLE {
-        let (_, outcome) = ensure_account(store, passwords, account).await?;
-        report.push(account_line(account, outcome));
-    }
+    let mut first_path = None;
     for path in &DEMO_PATHS {
-        report.extend(ensure_path(store, path, author).await?);
+        let (id, lines) = ensure_path(store, path, author).await?;
+        first_path.get_or_insert(id);
+        report.extend(lines);
+    }
+    for account in DEMO_PEOPLE {
+        let outcome = match (account.role, first_path) {
+            (Role::Student, Some(path_id)) => {
+                ensure_student(store, passwords, account, path_id, author).await?
+            }
+            _ => ensure_account(store, passwords, account).await?.1,
+        };
+        report.push(account_line(account, outcome));
     }
     Ok(report)
 }
@@ -175,11 +188,59 @@ async fn ensure_account(
     Ok((user.id, Outcome::Created))
 }
 
+/// The demo student: enrolled on `path_id` at its first project, with the published password
+/// set at once (a real student sets theirs from the invitation).
+async fn ensure_student(
+    store: &Store,
+    passwords: &Passwords,
+    account: DemoAccount,
+    path_id: Uuid,
+    author: Uuid,
+) -> Result<Outcome, SeedError> {
+    if let Some((user, _)) = users::find_for_login(store, &normalize_email(account.email)).await? {
+        return match user.role {
+            Role::Student => Ok(Outcome::Existed),
+            found => Err(SeedError::RoleTaken {
+                email: account.email,
+                found,
+                expected: Role::Student,
+            }),
+        };
+    }
+    let first_project = catalog::list_projects(
+        store,
+        path_id,
+        PageRequest {
+            after: None,
+            limit: 1,
+        },
+    )
+    .await?
+    .items
+    .into_iter()
+    .next()
+    .ok_or(StoreError::NotFound("demo project"))?;
+    let rhythm = check_student("Europe/Paris", 45, None, true)
+        .map_err(|r| SeedError::Student(format!("{r:?}")))?;
+    let new = NewStudent {
+        name: account.name.into(),
+        email: normalize_email(account.email),
+        path_id,
+        project_id: first_project.id,
+        rhythm,
+    };
+    // No invitation: the demo student's password is published.
+    let student = students::enroll(store, &new, None, author).await?;
+    let hash = passwords.hash(account.password.into()).await?;
+    accounts::change_password(store, student.id, &hash).await?;
+    Ok(Outcome::Created)
+}
+
 async fn ensure_path(
     store: &Store,
     demo: &DemoPath,
     author: Uuid,
-) -> Result<Vec<String>, SeedError> {
+) -> Result<(Uuid, Vec<String>), SeedError> {
     let everything = PageRequest {
         after: None,
         limit: 200,
@@ -235,5 +296,5 @@ async fn ensure_path(
         };
         report.push(format!("{} project    {title}", outcome.label()));
     }
-    Ok(report)
+    Ok((path.id, report))
 }

@@ -5,6 +5,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use mentorship_domain::refusal::{Refusal, RefusalKind};
 use mentorship_store::StoreError;
+
+use crate::idempotency::KeyProblem;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -143,6 +145,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{}", summary(.0))]
     Validation(Vec<FieldError>),
+    /// An `Idempotency-Key` that cannot be honoured.
+    #[error("{0}")]
+    IdempotencyKey(crate::idempotency::KeyProblem),
     #[error("too many attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     /// The cause is logged, never shown.
@@ -180,6 +185,12 @@ pub const API_CODES: &[&str] = &[
     "insufficient_scope",
     "api_key_not_accepted",
     "nul_character",
+    "unknown_mentor",
+    "students_are_enrolled",
+    "cohort_size",
+    KeyProblem::Malformed.code(),
+    KeyProblem::Reused.code(),
+    KeyProblem::InUse.code(),
 ];
 
 /// The code and title a status gives when no rule names its own; `http_error` for a status
@@ -287,6 +298,16 @@ impl ApiError {
                     "Insufficient scope",
                 );
             }
+            ApiError::IdempotencyKey(problem) => {
+                let (status, title) = match problem {
+                    KeyProblem::Malformed => (StatusCode::BAD_REQUEST, "Invalid Idempotency-Key"),
+                    KeyProblem::Reused => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "Idempotency-Key reused")
+                    }
+                    KeyProblem::InUse => (StatusCode::CONFLICT, "Idempotency-Key in use"),
+                };
+                return (status, problem.code(), title);
+            }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -340,6 +361,9 @@ impl ResponseError for ApiError {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     headers.insert(header::RETRY_AFTER, value);
                 }
+            }
+            ApiError::IdempotencyKey(KeyProblem::InUse) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             // RFC 6750, 3: the scheme to use, and why a token that was sent does not hold.
             ApiError::Unauthenticated(_) => {

@@ -21,18 +21,33 @@ pub struct BodyLimit(pub usize);
 
 /// A JSON body, deserialized with the path of any bad field and then validated: handlers get
 /// a value that already satisfies every field rule, or the client gets one problem listing why not.
+/// At most `MAX_BYTES` bytes when the operation sets more than `MAX_BODY_BYTES` allows (a cohort).
 #[derive(Debug)]
-pub struct Valid<T>(pub T);
+pub struct Valid<T, const MAX_BYTES: usize = 0>(pub T);
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for Valid<T> {
+/// The largest body any operation reads (the payload read stops there); each checks its own.
+pub fn largest_body(configured: usize) -> usize {
+    configured.max(crate::routes::students::COHORT_BODY_BYTES)
+}
+
+impl<T: DeserializeOwned + Validate + 'static, const MAX_BYTES: usize> FromRequest
+    for Valid<T, MAX_BYTES>
+{
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(64 * 1024, |l| l.0);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(64 * 1024, |l| l.0)
+            .max(MAX_BYTES);
         let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
             m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON)
         });
+        let declared = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -41,7 +56,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Valid<T> {
                 )
                 .into());
             }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge(limit).into());
+            }
             let bytes = body.await.map_err(|e| body_error(&e, limit))?;
+            if bytes.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit).into());
+            }
             let value: T = parse_json(&bytes)?;
             value.validate().map_err(ApiError::from)?;
             Ok(Valid(value))

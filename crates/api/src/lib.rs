@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod idempotency;
 pub mod middleware;
 pub mod notices;
 pub mod openapi;

@@ -18,7 +18,7 @@ pub struct Templates;
 
 impl Notices for Templates {
     fn message(&self, event: &Event, to: &Recipient, policies: &Policies) -> Message {
-        let (subject, body) = wording(event, policies);
+        let (subject, body) = wording(event, to, policies);
         Message {
             subject: subject.to_owned(),
             body: greeted(to, &body),
@@ -63,7 +63,7 @@ fn greeted(to: &Recipient, body: &str) -> String {
 }
 
 /// The subject and the body of what an event tells.
-fn wording(event: &Event, policies: &Policies) -> (&'static str, String) {
+fn wording(event: &Event, to: &Recipient, policies: &Policies) -> (&'static str, String) {
     match event {
         Event::ApplicationReceived { eligible, .. } => {
             let next = if *eligible {
@@ -123,6 +123,59 @@ fn wording(event: &Event, policies: &Policies) -> (&'static str, String) {
         Event::MentorOffboarded { reason, .. } => (
             "Your mentoring has ended",
             format!("Your mentoring with the school has ended: {reason}"),
+        ),
+        Event::StudentAssigned {
+            student_id,
+            student_name,
+            mentor_id,
+            mentor_name,
+            ..
+        } => match to.id {
+            id if id == *student_id => (
+                "Your mentor",
+                format!(
+                    "Your mentor is now {mentor_name}. You will meet once a week; your mentor \
+                     books the sessions."
+                ),
+            ),
+            id if id == *mentor_id => (
+                "A new student",
+                format!("{student_name} is now your student. Book your first session with them."),
+            ),
+            _ => (
+                "A student moved to another mentor",
+                format!("{student_name} now has another mentor; thank you for your sessions."),
+            ),
+        },
+        Event::PathRequested {
+            mentor_name,
+            path_title,
+            ..
+        } => (
+            "A mentor asks for another path",
+            format!(
+                "{mentor_name} asks to mentor the path \"{path_title}\". Approve or decline the \
+                 request."
+            ),
+        ),
+        Event::PathRequestDecided {
+            path_title,
+            approved: true,
+            ..
+        } => (
+            "You may mentor another path",
+            format!(
+                "Your request is approved: you may now mentor students of the path \"{path_title}\"."
+            ),
+        ),
+        Event::PathRequestDecided {
+            path_title, reason, ..
+        } => (
+            "Your request for another path",
+            format!(
+                "Your request to mentor the path \"{path_title}\" is declined: {}",
+                reason.as_deref().unwrap_or("no reason given")
+            ),
         ),
     }
 }
@@ -186,10 +239,16 @@ mod tests {
             max_document_bytes: 5 * 1024 * 1024,
             ..Policies::default()
         };
+        let to = Recipient {
+            id: Uuid::nil(),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+        };
         let (_, body) = wording(
             &Event::ApplicationAccepted {
                 mentor_id: Uuid::nil(),
             },
+            &to,
             &policies,
         );
         assert!(body.contains("at most 5 MiB"), "{body}");

@@ -13,6 +13,7 @@ use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Schema};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::{GENERIC_PROBLEMS, Problem};
+use crate::idempotency::KeyProblem;
 use crate::operations::{ACCESS_TOKEN, API_KEY};
 
 /// The document's fixed parts; the paths come from the handlers registered in `app::v1_routes`
@@ -49,6 +50,8 @@ use crate::operations::{ACCESS_TOKEN, API_KEY};
         (name = "documents", description = "The four onboarding documents of an accepted applicant"),
         (name = "mentors", description = "Mentor profiles, their status, and the contract"),
         (name = "notifications", description = "What the program told the caller; each is also sent by email"),
+        (name = "students", description = "Students: enrollment, progress, and their assignment to mentors"),
+        (name = "path-requests", description = "Mentors' requests to mentor another path"),
     )
 )]
 pub struct ApiDoc;
@@ -87,10 +90,14 @@ impl Modify for SecuritySchemes {
 /// - 400 to every operation with a path or query parameter or a body (a malformed one);
 /// - 422 to every operation with a query (an out-of-range `limit`) or a body (invalid fields);
 /// - 413 and 415 to every operation with a body;
-/// - 412 and 428 to every operation that takes `If-Match`.
+/// - 412 and 428 to every operation that takes `If-Match`;
+/// - the `Idempotency-Key` header, and its 409 and 422, to every operation that creates.
 pub fn add_shared_responses(doc: &mut OpenApiDoc) {
     let mut every_code = BTreeSet::new();
     for item in doc.paths.paths.values_mut() {
+        if let Some(operation) = &mut item.post {
+            add_idempotency_key(operation);
+        }
         let operations = [
             &mut item.get,
             &mut item.post,
@@ -266,7 +273,78 @@ fn shared_responses(operation: &Operation) -> Vec<(&'static str, &'static str)> 
             ("428", "PreconditionRequired"),
         ]);
     }
+    if takes(ParameterIn::Header, Some(IDEMPOTENCY_KEY)) {
+        shared.push(("409", "Conflict"));
+    }
     shared
+}
+
+/// The header of a safe retry, as the contract names it.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The extension by which a `POST` says whether it honours `Idempotency-Key` when its answers
+/// alone would say otherwise: `true` for one that creates without a 201 (a cohort), `false`
+/// for one whose answer must not be kept (an API key's secret).
+pub const IDEMPOTENT: &str = "x-idempotent";
+
+/// Gives a creating `POST` (one answering 201, unless it says otherwise in `x-idempotent`) the
+/// `Idempotency-Key` header, its problem codes, and the `Idempotent-Replayed` header on its
+/// successes. The middleware (`idempotency.rs`) honours the header where the contract has it.
+fn add_idempotency_key(operation: &mut Operation) {
+    let declared = operation
+        .extensions
+        .as_mut()
+        .and_then(|e| e.remove(IDEMPOTENT))
+        .and_then(|v| v.as_bool());
+    let creates = operation.responses.responses.contains_key("201");
+    if !declared.unwrap_or(creates) {
+        return;
+    }
+    let key = utoipa::openapi::path::ParameterBuilder::new()
+        .name(IDEMPOTENCY_KEY)
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Makes a retry safe: any unique string of 1 to 255 visible ASCII characters (a UUID). \
+             The first request with a key runs and its answer is kept for 24 hours, for the \
+             caller; a repeat of the same request with the key gets that answer again (with \
+             `Idempotent-Replayed: true`) and runs nothing. The key with another request is 422 \
+             `idempotency_key_reused`; a repeat while the first still runs is 409 \
+             `idempotency_key_in_use` (retry after `Retry-After`). Answers of 429 and 5xx are \
+             not kept: a retry runs again.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x21-\\x7E]+$")),
+        ))
+        .example(Some(serde_json::json!(
+            "0b4c1a52-7f3e-4d7a-9a55-3c2f4e1d8b90"
+        )))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(key));
+    let extensions = operation.extensions.get_or_insert_with(Default::default);
+    let mut codes: Vec<serde_json::Value> = extensions
+        .get(PROBLEM_CODES)
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default();
+    codes.extend(KeyProblem::ALL.map(|p| serde_json::Value::from(p.code())));
+    extensions.insert(PROBLEM_CODES.into(), serde_json::Value::Array(codes));
+    for (status, response) in &mut operation.responses.responses {
+        if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+            let mut replayed = Header::new(ObjectBuilder::new().schema_type(Type::Boolean));
+            replayed.description =
+                Some("`true` when this is the kept answer of an earlier request with the same `Idempotency-Key`.".into());
+            response
+                .headers
+                .insert("Idempotent-Replayed".into(), RefOr::T(replayed));
+        }
+    }
 }
 
 /// A schema of strings limited to `values`.
@@ -342,6 +420,58 @@ pub fn document_status_schema() -> RefOr<Schema> {
     string_enum(
         ["missing", "submitted", "verified", "rejected"],
         "Where the document stands.",
+    )
+}
+
+/// The weekdays, by name.
+fn weekday_names() -> RefOr<Schema> {
+    string_enum(
+        [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ],
+        "A day of the week.",
+    )
+}
+
+/// A list of weekdays (at least one), in week order when the server sends it.
+pub fn weekdays_schema() -> RefOr<Schema> {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(weekday_names())
+        .min_items(Some(1))
+        .max_items(Some(7))
+        .description(Some("Weekdays by name, in week order."))
+        .into()
+}
+
+/// The weekdays a request may give; absent, all seven.
+pub fn weekday_list_schema() -> RefOr<Schema> {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(weekday_names())
+        .min_items(Some(1))
+        .max_items(Some(7))
+        .description(Some("The weekdays allowed; absent, all seven."))
+        .into()
+}
+
+/// Where a mentor's request for another path stands.
+pub fn path_request_status_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::mentors::PathRequestStatus::ALL,
+        "pending -> approved | declined; a manager decides.",
+    )
+}
+
+/// The state of a project of a student's path.
+pub fn progress_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::students::ProjectProgress::ALL,
+        "not_started -> in_progress -> submitted -> validated; the mentor and staff set it.",
     )
 }
 

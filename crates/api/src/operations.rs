@@ -24,6 +24,10 @@ pub struct OperationFacts {
     pub query: Vec<String>,
     /// `Some(scopes)`: an API key may call it if it has every one of them. `None`: keys may not.
     pub key_scopes: Option<Vec<Scope>>,
+    /// It honours `Idempotency-Key` (the contract gives it the header).
+    pub idempotent: bool,
+    /// Anyone may call it, without credentials (it lists no security requirement).
+    pub open: bool,
 }
 
 /// Every operation of the contract, by path pattern and method.
@@ -89,7 +93,18 @@ pub fn facts(operation: &Operation) -> OperationFacts {
         .iter()
         .flatten()
         .find_map(|requirement| scopes_of(requirement, API_KEY));
-    OperationFacts { query, key_scopes }
+    let idempotent = operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => {
+            p.parameter_in == ParameterIn::Header && p.name == crate::openapi::IDEMPOTENCY_KEY
+        }
+        RefOr::Ref(_) => false,
+    });
+    OperationFacts {
+        query,
+        key_scopes,
+        idempotent,
+        open: operation.security.is_none(),
+    }
 }
 
 /// The scopes a security requirement asks of `scheme`, if it names it.

@@ -1,7 +1,8 @@
 //! The outbox worker: delivers the emails that `notify!` queued, by SMTP when `SMTP_URL` is set,
 //! otherwise to the log. It claims emails in the database (DESIGN.md, "Background work"), so any
 //! number of API instances run it side by side without sending an email twice, and a failed
-//! email is tried again later with a growing delay.
+//! email is tried again later with a growing delay. Once an hour it also purges what no longer
+//! counts (kept answers of `Idempotency-Key`s, expired links, ended throttle windows).
 
 use std::time::Duration;
 
@@ -155,6 +156,7 @@ impl OutboxWorker {
             store,
             mailer: Mailer::from_config(config),
             poll: config.outbox_poll,
+            throttle_window: config.throttle_window,
         };
         let task = tokio::spawn(worker.run(stopped));
         OutboxWorker { stop, task }
@@ -174,6 +176,8 @@ struct Worker {
     store: Store,
     mailer: Mailer,
     poll: Duration,
+    /// The login throttle's window: counts of ended windows are purged.
+    throttle_window: Duration,
 }
 
 /// True once the worker is asked to stop, or its handle is gone.
@@ -181,11 +185,33 @@ fn stopping(stopped: &watch::Receiver<bool>) -> bool {
     *stopped.borrow() || stopped.has_changed().is_err()
 }
 
+/// How often what no longer counts is forgotten.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Forgets what no longer counts: kept answers of `Idempotency-Key`s older than a day, used or
+/// expired one-time links, ended throttle windows. Any instance may do it; doing it twice
+/// deletes nothing more.
+async fn purge_expired(store: &Store, throttle_window: Duration) {
+    let now = mentorship_store::now();
+    if let Err(e) = mentorship_store::idempotency::purge(store, now).await {
+        tracing::warn!(error = %e, "the kept answers of old Idempotency-Keys could not be purged");
+    }
+    let window = chrono::Duration::from_std(throttle_window).unwrap_or(chrono::Duration::MAX);
+    if let Err(e) = mentorship_store::accounts::purge_expired(store, now, window).await {
+        tracing::warn!(error = %e, "expired links and throttle windows could not be purged");
+    }
+}
+
 impl Worker {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let mut purged: Option<std::time::Instant> = None;
         loop {
             if let Err(e) = self.deliver_due(&stopped).await {
                 tracing::error!(error = %e, "outbox: the database failed; trying again at the next poll");
+            }
+            if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                purged = Some(std::time::Instant::now());
+                purge_expired(&self.store, self.throttle_window).await;
             }
             tokio::select! {
                 () = tokio::time::sleep(self.poll) => {}

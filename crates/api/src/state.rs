@@ -10,6 +10,7 @@ use crate::app::openapi;
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::extract::largest_body;
 use crate::files::FileStore;
 use crate::middleware::Metrics;
 use crate::operations::Operations;
@@ -36,10 +37,19 @@ pub struct AppState {
     pub operations: Operations,
     /// Where the links in emails lead.
     pub app_url: String,
+    /// The largest body any operation takes (a cohort, a document): what a request with an
+    /// `Idempotency-Key` may send before it is read for its fingerprint.
+    pub max_request_bytes: usize,
 }
 
 impl AppState {
     pub fn new(config: &Config, store: Store, jwt_secret: &[u8]) -> Result<Self, ApiError> {
+        let policies = Policies::default();
+        // A document's form: the file and a few small fields.
+        let document_form = usize::try_from(policies.max_document_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(64 * 1024);
+        let max_request_bytes = largest_body(config.max_body_bytes).max(document_form);
         Ok(AppState {
             store,
             tokens: Tokens::new(
@@ -60,10 +70,11 @@ impl AppState {
                 config.files_dir.clone(),
                 &file_key(config).map_err(ApiError::Internal)?,
             )?,
-            policies: Policies::default(),
+            policies,
             metrics: Arc::default(),
             operations: Operations::of(&openapi()),
             app_url: config.app_url.clone(),
+            max_request_bytes,
         })
     }
 }

@@ -25,6 +25,8 @@ pub enum AssignmentRefusal {
     PathNotApproved,
     #[error("the mentor has no remaining capacity")]
     NoRemainingCapacity,
+    #[error("no active mentor of this path has room and is present today")]
+    NoMentorAvailable,
     #[error("the student is already assigned to this mentor")]
     AlreadyAssigned,
 }
@@ -33,7 +35,8 @@ crate::refusal_codes!(AssignmentRefusal {
     RequestedOutOfRange => "requested_students_out_of_range", InvalidField("requested_students");
     MentorNotActive => "mentor_not_active", Conflict;
     PathNotApproved => "path_not_approved", Conflict;
-    NoRemainingCapacity => "no_remaining_capacity", Conflict;
+    NoRemainingCapacity => "mentor_full", Conflict;
+    NoMentorAvailable => "no_mentor_available", Conflict;
     AlreadyAssigned => "already_assigned", Conflict;
 });
 
@@ -59,6 +62,8 @@ pub struct MentorCapacity {
     pub requested: u32,
     /// Students currently assigned (ended assignments do not count).
     pub assigned: u32,
+    /// Whether the mentor was ever assigned a student, ended assignments included.
+    pub ever_assigned: bool,
     pub activated_at: Option<DateTime<Utc>>,
     pub zone: Tz,
     pub absences: Vec<Absence>,
@@ -80,6 +85,10 @@ pub fn check_assignment(
     student_path: Uuid,
     current_mentor: Option<Uuid>,
 ) -> Result<(), Vec<AssignmentRefusal>> {
+    // The student counts among the mentor's already: that, not a lack of room, is the reason.
+    if current_mentor == Some(mentor.id) {
+        return Err(vec![AssignmentRefusal::AlreadyAssigned]);
+    }
     let mut refusals = Vec::new();
     if mentor.status != MentorStatus::Active {
         refusals.push(AssignmentRefusal::MentorNotActive);
@@ -90,14 +99,12 @@ pub fn check_assignment(
     if mentor.remaining() == 0 {
         refusals.push(AssignmentRefusal::NoRemainingCapacity);
     }
-    if current_mentor == Some(mentor.id) {
-        refusals.push(AssignmentRefusal::AlreadyAssigned);
-    }
     crate::refusal::none_or_all(refusals)
 }
 
 /// RULES.md, Automatic assignment *(policy)*: "among eligible mentors not absent today, pick the one
-/// with no students yet (newcomers first), then the largest remaining/requested ratio, then the
+/// who has never been assigned a student (newcomers first; the assignment history decides), then
+/// the largest remaining/requested ratio, then the
 /// earliest `activated_at`, then the smallest id". Deterministic: the order of `mentors` does not
 /// matter. `None` when no mentor is eligible.
 pub fn choose_mentor(
@@ -116,7 +123,7 @@ pub fn choose_mentor(
 
 /// `Less` when `a` is preferred to `b`.
 fn preference(a: &MentorCapacity, b: &MentorCapacity) -> Ordering {
-    let newcomer = |m: &MentorCapacity| m.assigned == 0;
+    let newcomer = |m: &MentorCapacity| !m.ever_assigned;
     newcomer(b)
         .cmp(&newcomer(a))
         // Larger remaining/requested first, compared exactly by cross-multiplying.
@@ -147,6 +154,7 @@ mod tests {
             approved_paths: vec![PATH],
             requested,
             assigned,
+            ever_assigned: assigned > 0,
             activated_at: Some(activated.parse().unwrap()),
             zone: chrono_tz::Europe::Paris,
             absences: Vec::new(),
@@ -155,6 +163,15 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2026-06-10T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn a_student_already_with_the_mentor_is_refused_as_such_even_when_the_mentor_is_full() {
+        let full = mentor(1, 1, 1, "2026-01-05T09:00:00Z");
+        let refusals = check_assignment(&full, PATH, Some(full.id)).unwrap_err();
+        assert_eq!(refusals, vec![AssignmentRefusal::AlreadyAssigned]);
+        let other = check_assignment(&full, PATH, None).unwrap_err();
+        assert_eq!(other, vec![AssignmentRefusal::NoRemainingCapacity]);
     }
 
     #[test]
@@ -180,19 +197,14 @@ mod tests {
         let mut m = mentor(1, 2, 2, "2026-01-01T00:00:00Z");
         m.status = MentorStatus::Suspended;
         m.approved_paths.clear();
-        let codes: Vec<_> = check_assignment(&m, PATH, Some(m.id))
+        let codes: Vec<_> = check_assignment(&m, PATH, None)
             .unwrap_err()
             .iter()
             .map(Refusal::code)
             .collect();
         assert_eq!(
             codes,
-            [
-                "mentor_not_active",
-                "path_not_approved",
-                "no_remaining_capacity",
-                "already_assigned"
-            ]
+            ["mentor_not_active", "path_not_approved", "mentor_full"]
         );
         assert_eq!(
             check_assignment(&mentor(1, 2, 1, "2026-01-01T00:00:00Z"), PATH, None),
@@ -233,6 +245,24 @@ mod tests {
         assert_eq!(
             choose_mentor(&[twin.clone(), half], PATH, None, now()),
             Some(twin.id)
+        );
+    }
+
+    #[test]
+    fn a_mentor_whose_students_all_left_is_no_newcomer() {
+        let mut former = mentor(1, 4, 0, "2026-01-01T00:00:00Z");
+        former.ever_assigned = true;
+        let newcomer = mentor(2, 4, 0, "2026-05-01T00:00:00Z");
+        assert_eq!(
+            choose_mentor(&[former.clone(), newcomer.clone()], PATH, None, now()),
+            Some(newcomer.id)
+        );
+        // Between two former mentors the ratio, then seniority, decide as usual.
+        let mut other = newcomer.clone();
+        other.ever_assigned = true;
+        assert_eq!(
+            choose_mentor(&[former.clone(), other], PATH, None, now()),
+            Some(former.id)
         );
     }
 

@@ -36,6 +36,28 @@ pub enum Event {
     MentorReinstated { mentor_id: Uuid, reason: String },
     /// Staff offboarded a mentor; final.
     MentorOffboarded { mentor_id: Uuid, reason: String },
+    /// A student was assigned to a mentor (ending the assignment to `previous_mentor_id`).
+    StudentAssigned {
+        student_id: Uuid,
+        student_name: String,
+        mentor_id: Uuid,
+        mentor_name: String,
+        previous_mentor_id: Option<Uuid>,
+    },
+    /// A mentor asked to mentor another path; their manager decides.
+    PathRequested {
+        mentor_id: Uuid,
+        mentor_name: String,
+        path_title: String,
+        manager_id: Option<Uuid>,
+    },
+    /// A manager approved or declined a mentor's request for another path.
+    PathRequestDecided {
+        mentor_id: Uuid,
+        path_title: String,
+        approved: bool,
+        reason: Option<String>,
+    },
 }
 
 impl Event {
@@ -52,11 +74,19 @@ impl Event {
             Event::MentorSuspended { .. } => "mentor_suspended",
             Event::MentorReinstated { .. } => "mentor_reinstated",
             Event::MentorOffboarded { .. } => "mentor_offboarded",
+            Event::StudentAssigned { .. } => "student_assigned",
+            Event::PathRequested { .. } => "path_requested",
+            Event::PathRequestDecided { approved: true, .. } => "path_request_approved",
+            Event::PathRequestDecided {
+                approved: false, ..
+            } => "path_request_declined",
         }
     }
 
     /// RULES.md, "Notifications and audit": the people the event names to tell. Every step of
-    /// a mentor's way tells the mentor: what comes next, or what staff decided and why.
+    /// a mentor's way tells the mentor: what comes next, or what staff decided and why; an
+    /// assignment tells the student, the mentor and the mentor the student leaves; a request
+    /// for another path tells the mentor's manager.
     pub fn told(&self) -> Vec<Uuid> {
         match self {
             Event::ApplicationReceived { mentor_id, .. }
@@ -67,7 +97,18 @@ impl Event {
             | Event::MentorActivated { mentor_id, .. }
             | Event::MentorSuspended { mentor_id, .. }
             | Event::MentorReinstated { mentor_id, .. }
-            | Event::MentorOffboarded { mentor_id, .. } => vec![*mentor_id],
+            | Event::MentorOffboarded { mentor_id, .. }
+            | Event::PathRequestDecided { mentor_id, .. } => vec![*mentor_id],
+            Event::StudentAssigned {
+                student_id,
+                mentor_id,
+                previous_mentor_id,
+                ..
+            } => [Some(*student_id), Some(*mentor_id), *previous_mentor_id]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Event::PathRequested { manager_id, .. } => manager_id.iter().copied().collect(),
         }
     }
 }

@@ -31,14 +31,13 @@ impl Role {
         matches!(self, Role::Admin | Role::Manager)
     }
 
-    /// Who may open an account for whom. Mentors never come from here: they come from an
-    /// application, so no one creates a mentor directly. Admins create staff and students,
-    /// managers create students (they manage students and assignments).
+    /// Who may open an account for whom: admins open staff accounts. Mentors never come from
+    /// here (they apply), nor students (staff enroll them with their path and rhythm).
     pub fn may_create(self, new_role: Role) -> bool {
         match (self, new_role) {
-            (_, Role::Mentor) => false,
+            // Mentors apply; students are enrolled with their path and rhythm.
+            (_, Role::Mentor | Role::Student) => false,
             (Role::Admin, _) => true,
-            (Role::Manager, Role::Student) => true,
             _ => false,
         }
     }
@@ -158,14 +157,20 @@ pub enum Scope {
     UsersRead,
     #[serde(rename = "users:write")]
     UsersWrite,
+    #[serde(rename = "students:read")]
+    StudentsRead,
+    #[serde(rename = "students:write")]
+    StudentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 6] = [
         Scope::PathsRead,
         Scope::PathsWrite,
         Scope::UsersRead,
         Scope::UsersWrite,
+        Scope::StudentsRead,
+        Scope::StudentsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -174,6 +179,8 @@ impl Scope {
             Scope::PathsWrite => "paths:write",
             Scope::UsersRead => "users:read",
             Scope::UsersWrite => "users:write",
+            Scope::StudentsRead => "students:read",
+            Scope::StudentsWrite => "students:write",
         }
     }
 }
@@ -226,8 +233,9 @@ mod tests {
     }
 
     #[test]
-    fn managers_create_only_students() {
-        assert!(Role::Manager.may_create(Role::Student));
+    fn only_admins_open_accounts_and_only_staff_ones() {
+        assert!(!Role::Manager.may_create(Role::Student));
+        assert!(!Role::Admin.may_create(Role::Student));
         assert!(!Role::Manager.may_create(Role::Manager));
         assert!(!Role::Manager.may_create(Role::Admin));
         assert!(!Role::Student.may_create(Role::Student));

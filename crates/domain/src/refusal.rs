@@ -89,9 +89,9 @@ macro_rules! refusal_codes {
 pub fn all_codes() -> Vec<&'static str> {
     use crate::{
         absences, capacity, mentors, money, people, policy, rates, referrals, reports, sessions,
-        statements, weeks,
+        statements, students, weeks,
     };
-    let lists: [&[&str]; 18] = [
+    let lists: [&[&str]; 19] = [
         absences::AbsenceRefusal::CODES,
         capacity::AssignmentRefusal::CODES,
         mentors::UnmetRule::CODES,
@@ -109,6 +109,7 @@ pub fn all_codes() -> Vec<&'static str> {
         sessions::BookingRefusal::CODES,
         sessions::SessionRefusal::CODES,
         statements::StatementRefusal::CODES,
+        students::StudentRefusal::CODES,
         weeks::AllowedWeekdaysError::CODES,
     ];
     let mut codes: Vec<&'static str> = lists.into_iter().flatten().copied().collect();

@@ -149,6 +149,19 @@ impl AllowedWeekdays {
         }
     }
 
+    /// The days as bits, Monday the lowest: what the store keeps.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The days of stored bits; only the seven lowest count, and one must be set.
+    pub fn from_bits(bits: u8) -> Result<Self, AllowedWeekdaysError> {
+        match bits & 0b111_1111 {
+            0 => Err(AllowedWeekdaysError::Empty),
+            bits => Ok(AllowedWeekdays(bits)),
+        }
+    }
+
     /// Whether a weekday is allowed.
     pub fn allows(self, day: Weekday) -> bool {
         self.0 & (1 << day.num_days_from_monday()) != 0

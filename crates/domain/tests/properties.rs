@@ -176,6 +176,7 @@ fn mentors() -> impl Strategy<Value = Vec<MentorCapacity>> {
                         },
                         requested,
                         assigned,
+                        ever_assigned: assigned > 0 || absent,
                         activated_at: DateTime::from_timestamp(
                             1_700_000_000 + activated_day * 86_400,
                             0,
@@ -216,6 +217,7 @@ proptest! {
                     let mentor = mentors.iter_mut().find(|m| m.id == id).unwrap();
                     prop_assert!(is_eligible(mentor));
                     mentor.assigned += 1;
+                    mentor.ever_assigned = true;
                     prop_assert!(mentor.assigned <= mentor.requested);
                 }
             }

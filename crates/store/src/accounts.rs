@@ -197,13 +197,20 @@ pub async fn use_link(
     Ok(Some((user_id, role)))
 }
 
-/// Forgets what no longer counts: links and throttle windows that ended before `before`.
-pub async fn purge_expired(store: &Store, before: DateTime<Utc>) -> Result<(), StoreError> {
+/// Forgets what no longer counts at `now`: expired links, and throttle windows (of
+/// `throttle_window`) that ended.
+pub async fn purge_expired(
+    store: &Store,
+    now: DateTime<Utc>,
+    throttle_window: chrono::Duration,
+) -> Result<(), StoreError> {
     const LINKS: &str = "DELETE FROM one_time_links WHERE expires_at < $1";
     const COUNTS: &str = "DELETE FROM throttle_counts WHERE window_start < $1";
     let mut tx = store.begin().await?;
-    tx.execute(query(LINKS).bind(before)).await?;
-    tx.execute(query(COUNTS).bind(before)).await?;
+    tx.execute(query(LINKS).bind(now)).await?;
+    // Only windows that ended: the current one still counts.
+    tx.execute(query(COUNTS).bind(now - throttle_window))
+        .await?;
     tx.commit().await
 }
 

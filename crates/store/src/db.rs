@@ -264,6 +264,26 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks a point to roll back to, so that one part of a transaction can fail alone (each
+    /// student of a cohort). One level: release or roll back before the next.
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute(query("SAVEPOINT part")).await.map(drop)
+    }
+
+    /// Keeps what was written since the savepoint.
+    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute(query("RELEASE SAVEPOINT part"))
+            .await
+            .map(drop)
+    }
+
+    /// Undoes what was written since the savepoint, and the error with it (PostgreSQL refuses
+    /// any statement after an error until then).
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.execute(query("ROLLBACK TO SAVEPOINT part")).await?;
+        self.release_savepoint().await
+    }
+
     /// Makes every write of the transaction durable at once.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.inner {

@@ -141,10 +141,7 @@ pub async fn submit(
         checklist(&docs).status(upload.kind),
         policies,
     )
-    .map_err(|refusals| match refusals.first() {
-        Some(first) => StoreError::refused(first),
-        None => StoreError::Corrupt("a refused document without a reason".into()),
-    })?;
+    .map_err(StoreError::first_refused)?;
     let kind = enum_text(&upload.kind)?;
     tx.execute(query(RETIRE).bind(mentor_id).bind(&kind))
         .await?;

@@ -42,6 +42,15 @@ impl StoreError {
         }
     }
 
+    /// The first of the refusals a domain check returned (checks list every broken rule; a
+    /// transaction stops at the first, in the domain's order).
+    pub fn first_refused<R: Refusal>(refusals: Vec<R>) -> Self {
+        refusals.first().map_or_else(
+            || StoreError::Corrupt("a refusal without a reason".into()),
+            StoreError::refused,
+        )
+    }
+
     /// Turns a unique violation into `Duplicate(what)`, and leaves every other error as it is.
     pub(crate) fn unique_as(what: &'static str) -> impl Fn(StoreError) -> StoreError {
         move |e| match &e {

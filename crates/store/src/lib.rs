@@ -21,15 +21,19 @@ mod error;
 
 pub mod accounts;
 pub mod api_keys;
+pub mod assignments;
 pub mod audit;
 pub mod catalog;
 pub mod db;
 pub mod documents;
 pub mod events;
+pub mod idempotency;
 pub mod mentors;
 pub mod notifications;
 pub mod page;
+pub mod path_requests;
 pub mod record;
+pub mod students;
 pub mod tokens;
 pub mod users;
 

@@ -39,6 +39,8 @@ pub struct Mentor {
     pub bio: String,
     pub time_zone: String,
     pub requested_students: u32,
+    /// Students currently assigned (derived from the assignments; never written here).
+    pub assigned_students: u32,
     pub activated_at: Option<DateTime<Utc>>,
     pub referral_code: Option<String>,
     pub contract_signed_at: Option<DateTime<Utc>>,
@@ -70,6 +72,7 @@ pub(crate) struct MentorRow {
     bio: String,
     time_zone: String,
     requested_students: i64,
+    assigned_students: i64,
     activated_at: Option<DateTime<Utc>>,
     referral_code: Option<String>,
     contract_signed_at: Option<DateTime<Utc>>,
@@ -123,6 +126,8 @@ impl TryFrom<MentorRow> for Mentor {
             time_zone: r.time_zone,
             requested_students: u32::try_from(r.requested_students)
                 .map_err(|_| StoreError::Corrupt("requested_students".into()))?,
+            assigned_students: u32::try_from(r.assigned_students)
+                .map_err(|_| StoreError::Corrupt("assigned_students".into()))?,
             activated_at: r.activated_at,
             referral_code: r.referral_code,
             contract_signed_at: r.contract_signed_at,
@@ -141,6 +146,8 @@ macro_rules! select_mentors {
             "SELECT m.user_id, u.name, u.email, m.status, m.path_id, m.experience_years, m.field_years, \
              m.legal_status, m.country, m.right_to_work, m.unmet_rules, m.referrer_id, m.manager_id, \
              m.decision_reason, m.reviewed_by, m.reviewed_at, m.bio, m.time_zone, m.requested_students, \
+             (SELECT COUNT(*) FROM assignments a WHERE a.mentor_id = m.user_id AND a.ended_at IS NULL) \
+               AS assigned_students, \
              m.activated_at, m.referral_code, m.contract_signed_at, m.contract_signed_name, m.status_reason, \
              m.version, m.created_at, m.updated_at FROM mentors m JOIN users u ON u.id = m.user_id ",
             $tail

@@ -162,29 +162,6 @@ async fn changing_ones_password_needs_the_current_one_and_ends_other_sessions(ap
     app.login("mia@example.com", "a brand new passphrase").await;
 }
 
-/// A message as read: quoted-printable soft line breaks joined and `=3D` decoded.
-fn decoded(data: &str) -> String {
-    data.replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=")
-}
-
-/// The token of the link in the last email to `to`.
-fn link_token(relay: &SmtpRelay, to: &str) -> String {
-    let received = relay.received();
-    let mail = received
-        .iter()
-        .rev()
-        .find(|m| m.to.iter().any(|t| t.contains(to)))
-        .expect("an email to the account");
-    let body = decoded(&mail.data);
-    let start = body.find("token=").expect("a link with a token") + "token=".len();
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect()
-}
-
 async fn a_password_is_reset_by_a_one_time_link(app: TestApp, relay: SmtpRelay) {
     let admin = app.admin().await;
     app.person(&admin, "manager", "mia@example.com").await;
@@ -203,7 +180,7 @@ async fn a_password_is_reset_by_a_one_time_link(app: TestApp, relay: SmtpRelay) 
     let mails = relay
         .wait_for("mia@example.com", 1, Duration::from_secs(10))
         .await;
-    let mail = decoded(&mails[0].data);
+    let mail = mails[0].text();
     assert!(mail.contains("/reset-password?token=ml_"), "{mail}");
     assert!(
         relay
@@ -212,7 +189,7 @@ async fn a_password_is_reset_by_a_one_time_link(app: TestApp, relay: SmtpRelay) 
             .all(|m| !m.to.iter().any(|t| t.contains("nobody"))),
         "no email for an unknown address"
     );
-    let token = link_token(&relay, "mia@example.com");
+    let token = mentorship_tests::link_token(&relay.last_to("mia@example.com")).unwrap();
     let confirm = |token: &str| {
         app.call(
             "POST",

@@ -73,7 +73,7 @@ async fn keys_work_within_their_scopes(app: TestApp) {
 
 async fn a_key_is_never_more_than_its_owner(app: TestApp) {
     let admin = app.admin().await;
-    let (student, _) = app.person(&admin, "student", "stu@example.com").await;
+    let (student, _) = app.student(&admin, "stu@example.com").await;
     let created = app
         .post(
             "/v1/api-keys",
@@ -92,7 +92,7 @@ async fn a_key_is_never_more_than_its_owner(app: TestApp) {
     .problem(403);
     app.get("/v1/users", &secret).await.problem(403);
     // Another person's key is not found, for its owner's peers.
-    let (other, _) = app.person(&admin, "student", "sue@example.com").await;
+    let (other, _) = app.student(&admin, "sue@example.com").await;
     let id = created.body["id"].as_str().unwrap();
     app.call(
         "DELETE",

@@ -112,7 +112,7 @@ async fn logout_ends_the_login(app: TestApp) {
 
 async fn deactivated_people_cannot_log_in_or_refresh(app: TestApp) {
     let admin = app.admin().await;
-    let (_, id) = app.person(&admin, "student", "sam@example.com").await;
+    let (_, id) = app.student(&admin, "sam@example.com").await;
     let pair = app.login("sam@example.com", "a long passphrase").await;
     let etag = app
         .get(&format!("/v1/users/{id}"), &admin)

@@ -6,7 +6,7 @@ use serde_json::json;
 async fn staff_build_the_catalog_and_everyone_reads_it(app: TestApp) {
     let admin = app.admin().await;
     let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
-    let (student, _) = app.person(&admin, "student", "stu@example.com").await;
+    let (student, _) = app.student(&admin, "stu@example.com").await;
     let (mentor, _) = app.mentor("meg@example.com").await;
     let created = app
         .post(

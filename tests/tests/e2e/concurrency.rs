@@ -97,17 +97,6 @@ fn winners(replies: &[Reply], wins: usize) -> Vec<usize> {
     won
 }
 
-/// The kinds of a person's notifications.
-async fn notification_kinds(http: &Http, token: &str) -> Vec<String> {
-    let list = http.get("/v1/me/notifications?limit=200", token).await;
-    list.ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn count(items: &[String], wanted: &str) -> usize {
     items.iter().filter(|k| *k == wanted).count()
 }
@@ -139,7 +128,7 @@ async fn accept_and_reject_race(cluster: Cluster) {
         .await;
     let expected = if accepted { "accepted" } else { "rejected" };
     assert_eq!(status.ok(200)["status"], expected);
-    let kinds = notification_kinds(http, &token).await;
+    let kinds = http.notification_kinds(&token).await;
     assert_eq!(count(&kinds, "application_accepted"), usize::from(accepted));
     assert_eq!(
         count(&kinds, "application_rejected"),
@@ -178,7 +167,7 @@ async fn contract_signature_race(cluster: Cluster) {
         json!(code),
         "the code handed out is the one kept"
     );
-    let kinds = notification_kinds(http, &token).await;
+    let kinds = http.notification_kinds(&token).await;
     assert_eq!(count(&kinds, "mentor_activated"), 1);
     assert_eq!(count(&audited(&cluster, &id).await, "mentor.activated"), 1);
 }
@@ -211,7 +200,7 @@ async fn verify_and_reject_race(cluster: Cluster) {
         .clone();
     let expected = if verified { "verified" } else { "rejected" };
     assert_eq!(identity["status"], expected);
-    let kinds = notification_kinds(http, &token).await;
+    let kinds = http.notification_kinds(&token).await;
     assert_eq!(count(&kinds, "document_rejected"), usize::from(!verified));
     let documents = mentorship_store::documents::current(&cluster.store, id.parse().unwrap())
         .await
@@ -249,7 +238,7 @@ async fn four_documents_race(cluster: Cluster) {
     assert_eq!(won_kinds, [0, 1, 2, 3], "one verification per document");
     let mentor = http.get(&format!("/v1/mentors/{id}"), &token).await;
     assert_eq!(mentor.ok(200)["status"], "contract_ready");
-    let told = notification_kinds(http, &token).await;
+    let told = http.notification_kinds(&token).await;
     assert_eq!(count(&told, "contract_ready"), 1);
     assert_eq!(
         count(&audited(&cluster, &id).await, "mentor.contract_ready"),
@@ -259,6 +248,219 @@ async fn four_documents_race(cluster: Cluster) {
     http.get(&format!("/v1/mentors/{id}/contract"), &token)
         .await
         .ok(200);
+}
+
+/// A path with one project, made through the first server; returns both ids.
+async fn path_with_project(http: &Http, scene: &Scene, title: &str) -> (String, String) {
+    let path = http
+        .post(
+            "/v1/paths",
+            &scene.admin,
+            json!({"title": title, "field": "web", "complexity": 1}),
+        )
+        .await;
+    let path_id = path.ok(201)["id"].as_str().unwrap().to_owned();
+    let project = http
+        .post(
+            &format!("/v1/paths/{path_id}/projects"),
+            &scene.admin,
+            json!({"title": format!("{title} project"), "difficulty": 1}),
+        )
+        .await;
+    (path_id, project.ok(201)["id"].as_str().unwrap().to_owned())
+}
+
+/// `count` students of the path, enrolled as one cohort; returns their ids.
+async fn cohort(
+    http: &Http,
+    scene: &Scene,
+    (path_id, project_id): &(String, String),
+    count: usize,
+) -> Vec<String> {
+    let students: Vec<Value> = (0..count)
+        .map(|i| {
+            json!({
+                "name": format!("Student {i}"), "email": format!("{path_id}.{i}@example.com"),
+                "path_id": path_id, "project_id": project_id, "time_zone": "Europe/Paris",
+                "session_length": 30,
+            })
+        })
+        .collect();
+    let reply = http
+        .post(
+            "/v1/students/batch",
+            &scene.manager,
+            json!({"students": students}),
+        )
+        .await;
+    let answer = reply.ok(200);
+    assert_eq!(answer["enrolled"], json!(count), "{answer}");
+    answer["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["student"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An active mentor of the path who asked for `places` students. Applied through the API; made
+/// active in the database, as the races are about assignment, not onboarding.
+async fn active_mentor(cluster: &Cluster, path_id: &str, email: &str, places: i64) -> String {
+    const ACTIVATE: &str = "UPDATE mentors SET status = 'active', activated_at = $2, \
+                            requested_students = $3, version = version + 1 WHERE user_id = $1";
+    let body = json!({
+        "name": email, "email": email, "password": PERSON_PASSWORD, "path_id": path_id,
+        "experience_years": 6, "field_years": 3, "legal_status": "freelancer", "country": "FR",
+        "right_to_work_attested": true,
+    });
+    let applied = cluster.servers[0]
+        .call("POST", "/v1/mentor-applications", None, Some(body), &[])
+        .await;
+    let id: uuid::Uuid = applied.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    let activate = mentorship_store::db::query(ACTIVATE)
+        .bind(id)
+        .bind(chrono::Utc::now())
+        .bind(places);
+    assert_eq!(cluster.store.execute(activate).await.unwrap(), 1);
+    id.to_string()
+}
+
+async fn current_assignments(cluster: &Cluster, mentor_id: &str) -> i64 {
+    const SQL: &str = "SELECT COUNT(*) FROM assignments WHERE mentor_id = $1 AND ended_at IS NULL";
+    let id: uuid::Uuid = mentor_id.parse().unwrap();
+    cluster
+        .store
+        .scalar(mentorship_store::db::query(SQL).bind(id))
+        .await
+        .unwrap()
+}
+
+/// Managers fill a mentor's last place at once, each with another student: one wins.
+async fn last_place_race(cluster: Cluster) {
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let path = path_with_project(http, &scene, "Last place").await;
+    let mentor_id = active_mentor(&cluster, &path.0, "meg@example.com", 1).await;
+    let students = cohort(http, &scene, &path, RACERS).await;
+    let replies = race(&cluster, |i| {
+        (
+            format!("/v1/students/{}/assignments", students[i]),
+            scene.manager.clone(),
+            Some(json!({"mentor_id": mentor_id})),
+        )
+    })
+    .await;
+    winners(&replies, 1);
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status == 409)
+            .all(|r| r.body["code"] == "mentor_full"),
+        "every loser is told the mentor is full"
+    );
+    assert_eq!(current_assignments(&cluster, &mentor_id).await, 1);
+    let mentor = http
+        .get(&format!("/v1/mentors/{mentor_id}"), &scene.manager)
+        .await;
+    assert_eq!(mentor.ok(200)["remaining"], 0);
+}
+
+/// Automatic assignments racing from every server: 200 students for 150 places among five
+/// mentors. Every place is taken once, no mentor goes past their request, no student has two
+/// current mentors, and the 50 left over are told no mentor is available.
+async fn automatic_assignment_race(cluster: Cluster) {
+    const STUDENTS: usize = 200;
+    const MENTORS: usize = 5;
+    const PLACES: i64 = 30;
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let path = path_with_project(http, &scene, "Automatic").await;
+    let mut mentors = Vec::new();
+    for m in 0..MENTORS {
+        mentors.push(
+            active_mentor(&cluster, &path.0, &format!("mentor{m}@example.com"), PLACES).await,
+        );
+    }
+    let students = cohort(http, &scene, &path, STUDENTS).await;
+    let cluster = &cluster;
+    let sends = students.iter().enumerate().map(|(i, student)| {
+        let url = format!("/v1/students/{student}/assignments/automatic");
+        let manager = scene.manager.clone();
+        async move {
+            cluster
+                .server(i)
+                .call("POST", &url, Some(&manager), None, &[])
+                .await
+        }
+    });
+    let replies = join_all(sends).await;
+    let placed = replies.iter().filter(|r| r.status == 201).count();
+    let places = usize::try_from(PLACES).unwrap() * MENTORS;
+    assert_eq!(placed, places, "every place taken once");
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(reply.problem(409)["code"], "no_mentor_available");
+    }
+    for mentor in &mentors {
+        assert_eq!(
+            current_assignments(cluster, mentor).await,
+            PLACES,
+            "mentor {mentor}"
+        );
+    }
+    const TWICE: &str = "SELECT COUNT(*) FROM (SELECT student_id FROM assignments \
+                         WHERE ended_at IS NULL GROUP BY student_id HAVING COUNT(*) > 1) t";
+    let twice: i64 = cluster
+        .store
+        .scalar(mentorship_store::db::query(TWICE))
+        .await
+        .unwrap();
+    assert_eq!(twice, 0, "a student with two current mentors");
+}
+
+/// The same creating request, with the same Idempotency-Key, from every server at once (a
+/// client retrying impatiently): it runs once; the others get its answer or "still running".
+async fn idempotency_key_race(cluster: Cluster) {
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let (path_id, project_id) = path_with_project(http, &scene, "Retried").await;
+    let body = json!({
+        "name": "Retried Student", "email": "retried@example.com", "path_id": path_id,
+        "project_id": project_id, "time_zone": "Europe/Paris", "session_length": 60,
+    });
+    let cluster = &cluster;
+    let sends = (0..RACERS).map(|i| {
+        let (body, manager) = (body.clone(), scene.manager.clone());
+        async move {
+            let key = [("idempotency-key", "enroll-retried-student")];
+            cluster
+                .server(i)
+                .call("POST", "/v1/students", Some(&manager), Some(body), &key)
+                .await
+        }
+    });
+    let replies = join_all(sends).await;
+    let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert!(!created.is_empty());
+    let ran: Vec<&&Reply> = created
+        .iter()
+        .filter(|r| r.header("idempotent-replayed").is_none())
+        .collect();
+    assert_eq!(ran.len(), 1, "the request ran once");
+    assert!(
+        created.iter().all(|r| r.body["id"] == ran[0].body["id"]),
+        "replays answer the same student"
+    );
+    for reply in replies.iter().filter(|r| r.status != 201) {
+        assert_eq!(reply.problem(409)["code"], "idempotency_key_in_use");
+        assert_eq!(reply.header("retry-after").as_deref(), Some("1"));
+    }
+    const SQL: &str = "SELECT COUNT(*) FROM users WHERE email = 'retried@example.com'";
+    let accounts: i64 = cluster
+        .store
+        .scalar(mentorship_store::db::query(SQL))
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1);
 }
 
 /// Runs each race on PostgreSQL with two server processes and on SQLite with one.
@@ -290,4 +492,7 @@ raced!(
     contract_signature_race,
     verify_and_reject_race,
     four_documents_race,
+    last_place_race,
+    automatic_assignment_race,
+    idempotency_key_race,
 );

@@ -16,4 +16,5 @@ mod notifications;
 mod onboarding;
 mod ops;
 mod store;
+mod students;
 mod users;

@@ -79,7 +79,7 @@ const MATRIX: &[Row] = &[
     row("POST /v1/me/notifications/{id}/read", Own, None,                [401, 204, 204, 204, 204, 204, 204, 403, 403]),
     row("POST /v1/me/notifications/{id}/read", Others, None,             [401, 404, 404, 404, 404, 404, 404, 403, 403]),
     row("POST /v1/me/notifications/{id}/read", Missing, None,            [401, 404, 404, 404, 404, 404, 404, 403, 403]),
-    row("POST /v1/users",                 NoId,     Some("users:write"), [401, 201, 201, 403, 403, 403, 403, 201, 403]),
+    row("POST /v1/users",                 NoId,     Some("users:write"), [401, 201, 403, 403, 403, 403, 403, 201, 403]),
     row("GET /v1/users",                  NoId,     Some("users:read"),  [401, 200, 200, 403, 403, 403, 403, 200, 403]),
     row("GET /v1/users/{id}",             Own,      Some("users:read"),  [401, 200, 200, 200, 200, 200, 200, 200, 403]),
     row("GET /v1/users/{id}",             Others,   Some("users:read"),  [401, 200, 200, 404, 404, 404, 404, 200, 403]),
@@ -147,9 +147,54 @@ const MATRIX: &[Row] = &[
     row("POST /v1/mentors/{id}/documents/{kind}/verify", Missing, None,  [401, 404, 404, 403, 403, 403, 403, 403, 403]),
     row("POST /v1/mentors/{id}/documents/{kind}/reject", Others, None,   [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("POST /v1/mentors/{id}/documents/{kind}/reject", Missing, None,  [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/auth/invitation",       NoId,     None,                [422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    row("POST /v1/students",              NoId,     Some("students:write"), [401, 201, 201, 403, 403, 403, 403, 201, 403]),
+    row("POST /v1/students/batch",        NoId,     Some("students:write"), [401, 200, 200, 403, 403, 403, 403, 200, 403]),
+    row("GET /v1/students",               NoId,     Some("students:read"), [401, 200, 200, 403, 403, 403, 403, 200, 403]),
+    row("GET /v1/me/students",            NoId,     None,                [401, 403, 403, 200, 200, 403, 403, 403, 403]),
+    // Others: the bystander student, assigned to mentor A.
+    row("GET /v1/students/{id}",          Own,      Some("students:read"), [401, 404, 404, 404, 404, 200, 200, 404, 403]),
+    row("GET /v1/students/{id}",          Others,   Some("students:read"), [401, 200, 200, 200, 404, 404, 404, 200, 403]),
+    row("GET /v1/students/{id}",          Missing,  Some("students:read"), [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("PATCH /v1/students/{id}",        Others,   Some("students:write"), [401, 200, 200, 403, 403, 403, 403, 200, 403]),
+    row("PATCH /v1/students/{id}",        Missing,  Some("students:write"), [401, 404, 404, 403, 403, 403, 403, 404, 403]),
+    row("GET /v1/students/{id}/progress", Own,      Some("students:read"), [401, 404, 404, 404, 404, 200, 200, 404, 403]),
+    row("GET /v1/students/{id}/progress", Others,   Some("students:read"), [401, 200, 200, 200, 404, 404, 404, 200, 403]),
+    row("GET /v1/students/{id}/progress", Missing,  Some("students:read"), [401, 404, 404, 404, 404, 404, 404, 404, 403]),
+    row("PUT /v1/students/{id}/progress/{project_id}", Own, None,        [401, 404, 404, 404, 404, 403, 403, 403, 403]),
+    row("PUT /v1/students/{id}/progress/{project_id}", Others, None,     [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("PUT /v1/students/{id}/progress/{project_id}", Missing, None,    [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    // Others: a freshly enrolled student, unassigned.
+    row("POST /v1/students/{id}/assignments", Others, None,              [401, 201, 201, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/students/{id}/assignments", Missing, None,             [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/students/{id}/assignments/automatic", Others, None,    [401, 201, 201, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/students/{id}/assignments/automatic", Missing, None,   [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/students/{id}/assignments", Own,   None,                [401, 404, 404, 404, 404, 200, 200, 403, 403]),
+    row("GET /v1/students/{id}/assignments", Others, None,               [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("GET /v1/students/{id}/assignments", Missing, None,              [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    // A mentor asks for themselves; the harness's mentors were activated today: too early.
+    row("POST /v1/mentors/{id}/path-requests", Own, None,                [401, 404, 404, 409, 409, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/path-requests", Others, None,             [401, 403, 403, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/path-requests", Missing, None,            [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/path-requests", Own,  None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/path-requests", Others, None,              [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/path-requests", Missing, None,             [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/path-requests",          NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    // Others: a fresh pending request of the bystander mentor.
+    row("POST /v1/path-requests/{id}/approve", Others, None,             [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/path-requests/{id}/approve", Missing, None,            [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/path-requests/{id}/decline", Others, None,             [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/path-requests/{id}/decline", Missing, None,            [401, 404, 404, 403, 403, 403, 403, 403, 403]),
 ];
 
-const ALL_SCOPES: [&str; 4] = ["paths:read", "paths:write", "users:read", "users:write"];
+const ALL_SCOPES: [&str; 6] = [
+    "paths:read",
+    "paths:write",
+    "users:read",
+    "users:write",
+    "students:read",
+    "students:write",
+];
 const PASSWORD: &str = "a long passphrase";
 const BYSTANDER: &str = "bystander@example.com";
 
@@ -167,6 +212,9 @@ struct World {
     bystander_mentor: String,
     path_id: String,
     project_id: String,
+    mentor_a_id: String,
+    /// The project of the harness path, the students' path.
+    student_project: String,
 }
 
 async fn make_key(app: &TestApp, owner: &str, scopes: &[&str]) -> String {
@@ -202,9 +250,9 @@ async fn world(app: &TestApp) -> World {
     let (manager, manager_id) = app.person(&admin, "manager", "manager@example.com").await;
     let (mentor_a, mentor_a_id) = app.mentor("mentor.a@example.com").await;
     let (mentor_b, mentor_b_id) = app.mentor("mentor.b@example.com").await;
-    let (student_a, student_a_id) = app.person(&admin, "student", "student.a@example.com").await;
-    let (student_b, student_b_id) = app.person(&admin, "student", "student.b@example.com").await;
-    let (_, bystander_id) = app.person(&admin, "student", BYSTANDER).await;
+    let (student_a, student_a_id) = app.student(&admin, "student.a@example.com").await;
+    let (student_b, student_b_id) = app.student(&admin, "student.b@example.com").await;
+    let (_, bystander_id) = app.student(&admin, BYSTANDER).await;
     let full_key = make_key(app, &admin, &ALL_SCOPES).await;
     let mut keys_without = HashMap::new();
     for lacking in ALL_SCOPES {
@@ -234,7 +282,7 @@ async fn world(app: &TestApp) -> World {
     let people = [
         admin.clone(),
         manager,
-        mentor_a,
+        mentor_a.clone(),
         mentor_b,
         student_a,
         student_b,
@@ -256,6 +304,16 @@ async fn world(app: &TestApp) -> World {
     ids.push(Some(admin_id.clone()));
     ids.push(Some(admin_id));
     let bystander_mentor = sent_document(app, "bystander.mentor@example.com").await;
+    // Mentor A takes students, the bystander student first.
+    app.open_places(&mentor_a, &mentor_a_id, 50).await;
+    app.post(
+        &format!("/v1/students/{bystander_id}/assignments"),
+        &admin,
+        json!({"mentor_id": mentor_a_id}),
+    )
+    .await
+    .ok(201);
+    let student_project = app.first_project(&app.harness_path().await).await;
     World {
         tokens,
         ids,
@@ -265,7 +323,57 @@ async fn world(app: &TestApp) -> World {
         bystander_mentor,
         path_id,
         project_id,
+        mentor_a_id,
+        student_project,
     }
+}
+
+/// A student enrolled by the admin (no password set: no one logs in as them).
+async fn enrolled(app: &TestApp, world: &World, n: usize) -> String {
+    let reply = app
+        .post("/v1/students", &world.admin, new_student(app, n).await)
+        .await;
+    reply.ok(201)["id"].as_str().unwrap().to_owned()
+}
+
+/// A student to enroll on the harness path.
+async fn new_student(app: &TestApp, n: usize) -> Value {
+    let path_id = app.harness_path().await;
+    let project_id = app.first_project(&path_id).await;
+    json!({
+        "name": "Enrolled", "email": format!("enrolled{n}@example.com"), "path_id": path_id,
+        "project_id": project_id, "time_zone": "Europe/Paris", "session_length": 30,
+    })
+}
+
+/// A fresh request of the bystander mentor for a new path, pending (put in the database
+/// directly: the harness's mentors are too recent to ask, and one may wait at a time).
+async fn pending_path_request(app: &TestApp, world: &World, n: usize) -> String {
+    const DECIDE: &str =
+        "UPDATE path_requests SET status = 'declined' WHERE mentor_id = $1 AND status = 'pending'";
+    const ASK: &str = "INSERT INTO path_requests (id, mentor_id, path_id, status, requested_at, version) \
+                       VALUES ($1, $2, $3, 'pending', $4, 1)";
+    let path = app
+        .post(
+            "/v1/paths",
+            &world.admin,
+            json!({"title": format!("Asked path {n}"), "field": "f", "complexity": 1}),
+        )
+        .await;
+    let path_id: uuid::Uuid = path.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    let mentor: uuid::Uuid = world.bystander_mentor.parse().unwrap();
+    let id = uuid::Uuid::now_v7();
+    app.store
+        .execute(mentorship_store::db::query(DECIDE).bind(mentor))
+        .await
+        .unwrap();
+    let ask = mentorship_store::db::query(ASK)
+        .bind(id)
+        .bind(mentor)
+        .bind(path_id)
+        .bind(chrono::Utc::now());
+    app.store.execute(ask).await.unwrap();
+    id.to_string()
 }
 
 /// Operations that move a mentor's status: each cell gets a fresh mentor to move.
@@ -329,6 +437,9 @@ async fn fresh_token(
     if *role == "mentor" {
         return Some(app.applicant(&email).await.0);
     }
+    if *role == "student" {
+        return Some(app.student(&world.admin, &email).await.0);
+    }
     Some(app.person(&world.admin, role, &email).await.0)
 }
 
@@ -369,12 +480,78 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             Some(json!({"token": "ml_not-a-link", "new_password": "a matrix passphrase"})),
             None,
         ),
+        ("POST /v1/auth/invitation", _) => (
+            None,
+            Some(json!({"token": "ml_not-a-link", "new_password": "a matrix passphrase"})),
+            None,
+        ),
+        ("POST /v1/students", _) => (None, Some(new_student(app, n).await), None),
+        ("POST /v1/students/batch", _) => (
+            None,
+            Some(json!({"students": [new_student(app, n).await]})),
+            None,
+        ),
+        ("PATCH /v1/students/{id}", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                world.bystander_id.clone()
+            };
+            let url = format!("/v1/students/{id}");
+            let zone = if n.is_multiple_of(2) {
+                "Europe/Berlin"
+            } else {
+                "Europe/Paris"
+            };
+            (Some(id), Some(json!({"time_zone": zone})), Some(url))
+        }
+        ("PUT /v1/students/{id}/progress/{project_id}", t) => {
+            let id = match t {
+                Own => world.ids[caller]
+                    .clone()
+                    .unwrap_or_else(|| world.bystander_id.clone()),
+                Others => world.bystander_id.clone(),
+                _ => missing,
+            };
+            (Some(id), Some(json!({"state": "in_progress"})), None)
+        }
+        (
+            "POST /v1/students/{id}/assignments" | "POST /v1/students/{id}/assignments/automatic",
+            t,
+        ) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                enrolled(app, world, n).await
+            };
+            let body = (!row.operation.ends_with("/automatic"))
+                .then(|| json!({"mentor_id": world.mentor_a_id}));
+            (Some(id), body, None)
+        }
+        ("POST /v1/mentors/{id}/path-requests", t) => (
+            Some(world.mentor_target(caller, t, missing)),
+            Some(json!({"path_id": world.path_id})),
+            None,
+        ),
+        ("POST /v1/path-requests/{id}/approve" | "POST /v1/path-requests/{id}/decline", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                pending_path_request(app, world, n).await
+            };
+            let body = if row.operation.ends_with("/decline") {
+                json!({"reason": "Not now"})
+            } else {
+                json!({})
+            };
+            (Some(id), Some(body), None)
+        }
         ("POST /v1/users", _) => {
             let email = format!("new{n}@example.com");
             (
                 None,
                 Some(
-                    json!({"email": email, "name": "New", "role": "student", "password": PASSWORD}),
+                    json!({"email": email, "name": "New", "role": "manager", "password": PASSWORD}),
                 ),
                 None,
             )
@@ -548,7 +725,10 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
         (_, NoId) => (None, None, None),
     };
     let path = match &id {
-        Some(id) => pattern.replace("{id}", id).replace("{kind}", "identity"),
+        Some(id) => pattern
+            .replace("{id}", id)
+            .replace("{kind}", "identity")
+            .replace("{project_id}", &world.student_project),
         None => pattern.to_owned(),
     };
     if row.operation == "POST /v1/mentors/{id}/documents/{kind}" {

@@ -58,8 +58,8 @@ async fn outbox_until(
 async fn each_person_reads_and_marks_only_their_own(app: TestApp) {
     let admin = app.admin().await;
     let store = &app.store;
-    let (ann, ann_id) = app.person(&admin, "student", "ann@example.com").await;
-    let (bob, bob_id) = app.person(&admin, "student", "bob@example.com").await;
+    let (ann, ann_id) = app.person(&admin, "manager", "ann@example.com").await;
+    let (bob, bob_id) = app.person(&admin, "manager", "bob@example.com").await;
     let (ann_mail, bob_mail) = ("ann@example.com", "bob@example.com");
     let received = tell(store, &ann_id, ann_mail, "application_received", "Received").await;
     let ready = tell(store, &ann_id, ann_mail, "contract_ready", "Ready").await;
@@ -119,8 +119,8 @@ async fn each_person_reads_and_marks_only_their_own(app: TestApp) {
 async fn the_worker_delivers_each_email_once(app: TestApp, relay: SmtpRelay) {
     let admin = app.admin().await;
     let store = &app.store;
-    let (_, ann_id) = app.person(&admin, "student", "ann@example.com").await;
-    let (_, bob_id) = app.person(&admin, "student", "bob@example.com").await;
+    let (_, ann_id) = app.person(&admin, "manager", "ann@example.com").await;
+    let (_, bob_id) = app.person(&admin, "manager", "bob@example.com").await;
     let (ann_mail, bob_mail) = ("ann@example.com", "bob@example.com");
     let received = tell(store, &ann_id, ann_mail, "application_received", "Received").await;
     tell(store, &ann_id, ann_mail, "contract_ready", "Ready").await;
@@ -173,7 +173,7 @@ async fn an_email_is_retried_until_the_relay_answers(backend: Backend) {
     };
     let admin = app.admin().await;
     let store = &app.store;
-    let (_, cy_id) = app.person(&admin, "student", "cy@example.com").await;
+    let (_, cy_id) = app.person(&admin, "manager", "cy@example.com").await;
     tell(
         store,
         &cy_id,
@@ -207,8 +207,8 @@ async fn an_email_is_retried_until_the_relay_answers(backend: Backend) {
 async fn a_refused_recipient_is_given_up_at_once(app: TestApp, relay: SmtpRelay) {
     let admin = app.admin().await;
     let store = &app.store;
-    let (_, id) = app.person(&admin, "student", "bounce@example.com").await;
-    let (_, dee_id) = app.person(&admin, "student", "dee@example.com").await;
+    let (_, id) = app.person(&admin, "manager", "bounce@example.com").await;
+    let (_, dee_id) = app.person(&admin, "manager", "dee@example.com").await;
     tell(
         store,
         &id,

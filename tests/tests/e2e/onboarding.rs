@@ -535,7 +535,7 @@ async fn ineligible_applications_can_only_be_rejected(app: TestApp) {
 async fn profiles_and_status_changes(app: TestApp) {
     let admin = app.admin().await;
     let (manager, manager_id) = app.person(&admin, "manager", "mia@example.com").await;
-    let (student, student_id) = app.person(&admin, "student", "stu@example.com").await;
+    let (student, student_id) = app.student(&admin, "stu@example.com").await;
     let path_id = web_path(&app, &admin).await;
     let (mentor, id) = activate(&app, &manager, "ada@example.com", &path_id, None).await;
     let (other, other_id) = activate(&app, &manager, "bo@example.com", &path_id, None).await;

@@ -7,7 +7,7 @@ async fn roles_decide_who_opens_which_account(app: TestApp) {
     let admin = app.admin().await;
     let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
     app.person(&admin, "admin", "ada@example.com").await;
-    let (student, _) = app.person(&manager, "student", "stu@example.com").await;
+    let (student, _) = app.student(&manager, "stu@example.com").await;
     let body = |role: &str, email: &str| json!({"email": email, "name": "N", "role": role, "password": "a long passphrase"});
     // Mentors come from applications only.
     app.post("/v1/users", &admin, body("mentor", "m@example.com"))
@@ -19,16 +19,24 @@ async fn roles_decide_who_opens_which_account(app: TestApp) {
     app.post("/v1/users", &student, body("student", "s2@example.com"))
         .await
         .problem(403);
+    // Students are enrolled, with their path and rhythm, not opened as bare accounts.
+    let bare = app
+        .post("/v1/users", &manager, body("student", "s3@example.com"))
+        .await;
+    assert_eq!(
+        bare.problem(422)["errors"][0]["code"],
+        "students_are_enrolled"
+    );
     app.post("/v1/users", &admin, body("root", "r@example.com"))
         .await
         .problem(422);
     // One account per email, whatever its case.
     let reply = app
-        .post("/v1/users", &admin, body("student", "STU@example.com"))
+        .post("/v1/users", &admin, body("manager", "STU@example.com"))
         .await;
     assert_eq!(reply.problem(409)["code"], "already_exists");
     // A body can never set its own id or flags.
-    let mut sneaky = body("student", "x@example.com");
+    let mut sneaky = body("manager", "x@example.com");
     sneaky["active"] = json!(false);
     app.post("/v1/users", &admin, sneaky).await.problem(422);
 }
@@ -36,8 +44,8 @@ async fn roles_decide_who_opens_which_account(app: TestApp) {
 async fn people_see_only_what_is_theirs(app: TestApp) {
     let admin = app.admin().await;
     let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
-    let (student, student_id) = app.person(&admin, "student", "stu@example.com").await;
-    let (_, other_id) = app.person(&admin, "student", "sue@example.com").await;
+    let (student, student_id) = app.student(&admin, "stu@example.com").await;
+    let (_, other_id) = app.student(&admin, "sue@example.com").await;
     let (mentor, _) = app.mentor("meg@example.com").await;
     app.get(&format!("/v1/users/{student_id}"), &student)
         .await
@@ -75,8 +83,7 @@ async fn people_see_only_what_is_theirs(app: TestApp) {
 async fn lists_page_through_every_account_once(app: TestApp) {
     let admin = app.admin().await;
     for i in 0..7 {
-        app.person(&admin, "student", &format!("s{i}@example.com"))
-            .await;
+        app.student(&admin, &format!("s{i}@example.com")).await;
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -109,7 +116,7 @@ async fn lists_page_through_every_account_once(app: TestApp) {
 async fn updates_need_the_current_etag(app: TestApp) {
     let admin = app.admin().await;
     let (manager, manager_id) = app.person(&admin, "manager", "mia@example.com").await;
-    let (student, student_id) = app.person(&admin, "student", "stu@example.com").await;
+    let (student, student_id) = app.student(&admin, "stu@example.com").await;
     let url = format!("/v1/users/{student_id}");
     let etag = app.get(&url, &admin).await.header("etag").unwrap();
     assert_eq!(etag, "\"1\"");

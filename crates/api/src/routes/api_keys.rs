@@ -103,8 +103,10 @@ fn check_scopes(scopes: &[Scope]) -> Result<(), ApiError> {
 }
 
 /// Makes a key for the caller's scripts. Only people make keys: a key cannot make another.
+/// No `Idempotency-Key`: keeping the answer would keep the secret, which the server never
+/// stores (a retry makes a second key; delete the one not used).
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["in_the_past"]))),
+    extensions(("x-problem-codes" = json!(["in_the_past"])), ("x-idempotent" = json!(false))),
     tag = "api-keys",
     security(("accessToken" = [])),
     request_body = CreateApiKey,

@@ -183,7 +183,7 @@ async fn referrer(state: &AppState, email: &str, code: &str) -> Result<Uuid, Api
 /// Applies to become a mentor. Creates the applicant's account and stores the application with
 /// its eligibility; an ineligible one is kept too, with every unmet rule. Throttled per client.
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["already_exists", "unknown_path", "referral_code_unknown", "referrer_not_active", "self_referral"]))),
+    extensions(("x-problem-codes" = json!(["already_exists", "unknown_path", "referral_code_unknown", "referrer_not_active", "self_referral", "unknown_time_zone"]))),
     tag = "onboarding",
     request_body = ApplyRequest,
     responses(

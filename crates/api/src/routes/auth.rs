@@ -339,6 +339,25 @@ pub async fn confirm_password_reset(
     use_link(&state, LinkPurpose::PasswordReset, body).await
 }
 
+/// Accepts an invitation: a newly enrolled person sets their first password with the link their
+/// invitation email carried. The link works once, for 72 hours (an expired one: staff enroll
+/// again, or the person asks for a password reset). The answer is a first pair of tokens.
+#[utoipa::path(
+    extensions(("x-problem-codes" = json!(["link_invalid"]))),
+    tag = "auth",
+    request_body = UseLink,
+    responses(
+        (status = 200, description = "The password is set; a first session", body = TokenPair),
+    )
+)]
+#[post("/auth/invitation")]
+pub async fn accept_invitation(
+    state: web::Data<AppState>,
+    Valid(body): Valid<UseLink>,
+) -> Result<HttpResponse, ApiError> {
+    use_link(&state, LinkPurpose::Invitation, body).await
+}
+
 /// Spends a one-time link of `purpose` to set the account's password, and opens a session.
 pub async fn use_link(
     state: &AppState,

@@ -44,6 +44,13 @@ pub struct MentorView {
     /// How many students the mentor wants (0 pauses new assignments).
     #[schema(minimum = 0, maximum = 50)]
     pub requested_students: u32,
+    /// How many students are assigned to the mentor now.
+    #[schema(minimum = 0)]
+    pub assigned_students: u32,
+    /// How many more students may be assigned: `requested_students - assigned_students`, never
+    /// below 0 (a request lowered below the count only stops new assignments).
+    #[schema(minimum = 0)]
+    pub remaining: u32,
     pub activated_at: Option<DateTime<Utc>>,
     /// The code others give when they apply, once the mentor is active.
     pub referral_code: Option<String>,
@@ -66,6 +73,8 @@ impl From<Mentor> for MentorView {
             bio: m.bio,
             time_zone: m.time_zone,
             requested_students: m.requested_students,
+            assigned_students: m.assigned_students,
+            remaining: capacity::remaining(m.requested_students, m.assigned_students),
             activated_at: m.activated_at,
             referral_code: m.referral_code,
             contract_signed_at: m.contract_signed_at,
@@ -166,7 +175,7 @@ pub async fn get_mentor(
 
 /// Edits a profile (with `If-Match`): the mentor their bio, zone and wanted students; staff the manager.
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["requested_students_out_of_range", "not_a_manager"]))),
+    extensions(("x-problem-codes" = json!(["requested_students_out_of_range", "not_a_manager", "unknown_time_zone"]))),
     tag = "mentors",
     security(("accessToken" = [])),
     params(

@@ -8,6 +8,8 @@ pub mod documents;
 pub mod mentors;
 pub mod notifications;
 pub mod ops;
+pub mod path_requests;
+pub mod students;
 pub mod users;
 
 use std::borrow::Cow;

@@ -98,9 +98,11 @@ pub struct UserFilter {
     pub role: Option<Role>,
 }
 
-/// Opens an account for a staff member or a student.
+/// Opens an account for a staff member: admins open admins' and managers' accounts. Mentors
+/// come from applications (`POST /v1/mentor-applications`) and students are enrolled
+/// (`POST /v1/students`, with their path and rhythm): a `role` of either is refused.
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["already_exists"]))),
+    extensions(("x-problem-codes" = json!(["already_exists", "students_are_enrolled"]))),
     tag = "users",
     security(("accessToken" = []), ("apiKey" = ["users:write"])),
     request_body = CreateUser,
@@ -118,6 +120,13 @@ pub async fn create_user(
     principal: Principal,
     Valid(body): Valid<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
+    if body.role == Role::Student && principal.role.is_staff() {
+        return Err(ApiError::field(
+            "role",
+            "students_are_enrolled",
+            "students are enrolled with POST /v1/students, with their path and rhythm",
+        ));
+    }
     if !principal.role.may_create(body.role) {
         return Err(ApiError::Forbidden(format!(
             "a {} cannot create a {} account",

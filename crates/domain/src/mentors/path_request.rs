@@ -86,6 +86,12 @@ pub enum PathRequestStatus {
 }
 
 impl PathRequestStatus {
+    pub const ALL: [PathRequestStatus; 3] = [
+        PathRequestStatus::Pending,
+        PathRequestStatus::Approved,
+        PathRequestStatus::Declined,
+    ];
+
     /// Only a pending request is decided, once.
     pub fn decide(self, approve: bool) -> Result<PathRequestStatus, PathRequestRefusal> {
         match (self, approve) {
