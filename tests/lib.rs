@@ -274,6 +274,19 @@ impl Http {
         Http { base, client }
     }
 
+    /// A client of the same server that keeps up to `connections` open at once (the default
+    /// keeps 100).
+    pub fn with_connections(&self, connections: usize) -> Self {
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .connector(awc::Connector::new().limit(connections))
+            .finish();
+        Http {
+            base: self.base.clone(),
+            client,
+        }
+    }
+
     /// Sends a request with raw headers and body.
     pub async fn raw(
         &self,
@@ -548,6 +561,58 @@ impl TestApp {
         .ok(200);
     }
 
+    /// Assigns a student to a mentor, as staff `by`.
+    pub async fn assign(&self, by: &str, student_id: &str, mentor_id: &str) {
+        self.post(
+            &format!("/v1/students/{student_id}/assignments"),
+            by,
+            json!({"mentor_id": mentor_id}),
+        )
+        .await
+        .ok(201);
+    }
+
+    /// An active mentor with `places` and a student of the harness path assigned to them:
+    /// their tokens and ids.
+    pub async fn pair(&self, admin: &str, mentor_email: &str, student_email: &str) -> Pair {
+        let (mentor, mentor_id) = self.mentor(mentor_email).await;
+        self.open_places(&mentor, &mentor_id, 10).await;
+        let (student, student_id) = self.student(admin, student_email).await;
+        self.assign(admin, &student_id, &mentor_id).await;
+        Pair {
+            mentor,
+            mentor_id,
+            student,
+            student_id,
+        }
+    }
+
+    /// Moves a session to `start` in the database, as time passing would (no API books into
+    /// the past): its end, its week and the instant its notes are due follow.
+    pub async fn move_session_to(&self, id: &str, start: chrono::DateTime<chrono::Utc>) {
+        const SQL: &str = "UPDATE sessions SET start_at = $2, end_at = $3, notes_due_at = $4, week = $5 WHERE id = $1";
+        let id: uuid::Uuid = id.parse().expect("uuid");
+        let session = mentorship_store::sessions::get(&self.store, id)
+            .await
+            .expect("session");
+        let end = start + session.length.duration();
+        let zone: chrono_tz::Tz = session.people.mentor_zone.parse().expect("zone");
+        let due = mentorship_domain::sessions::notes_due_at(
+            end,
+            zone,
+            &mentorship_domain::policy::Policies::default(),
+        );
+        let student_zone: chrono_tz::Tz = session.people.student_zone.parse().expect("zone");
+        let week = mentorship_domain::weeks::WeekKey::of(start, student_zone);
+        let update = mentorship_store::db::query(SQL)
+            .bind(id)
+            .bind(start)
+            .bind(end)
+            .bind(due)
+            .bind(week.to_string());
+        assert_eq!(self.store.execute(update).await.expect("move"), 1);
+    }
+
     /// Sets the password of an invited person with the link of their invitation, as they would
     /// from the email (read here from the outbox), and returns their first token pair.
     pub async fn accept_invitation(&self, email: &str, password: &str) -> Value {
@@ -582,6 +647,14 @@ pub fn link_token(text: &str) -> Option<String> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
             .collect(),
     )
+}
+
+/// A mentor and their student.
+pub struct Pair {
+    pub mentor: String,
+    pub mentor_id: String,
+    pub student: String,
+    pub student_id: String,
 }
 
 pub fn token_of(pair: &Value) -> String {

@@ -4,6 +4,7 @@
 
 use mentorship_domain::people::Role;
 use mentorship_store::mentors::{self, Mentor};
+use mentorship_store::sessions::{self, Session};
 use mentorship_store::students::{self, Student};
 use uuid::Uuid;
 
@@ -48,4 +49,19 @@ pub async fn visible_student(
         Role::Mentor => student.mentor_id == Some(principal.user_id),
     };
     if visible { Ok(student) } else { Err(hidden()) }
+}
+
+/// A session the caller may see: staff see all, a mentor or a student the sessions they are in;
+/// 404 otherwise.
+pub async fn visible_session(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Session, ApiError> {
+    let session = sessions::get(&state.store, id).await?;
+    if principal.role.is_staff() || session.involves(principal.user_id) {
+        Ok(session)
+    } else {
+        Err(ApiError::NotFound("session"))
+    }
 }

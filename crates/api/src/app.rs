@@ -26,8 +26,8 @@ use crate::openapi::{ApiDoc, add_shared_responses};
 use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
-    api_keys, applications, auth, catalog, documents, mentors, ops, path_requests, students,
-    users as user_routes,
+    absences, api_keys, applications, auth, calendars, catalog, documents, mentors, ops,
+    path_requests, reports, sessions, students, users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -102,7 +102,29 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(path_requests::list_for_mentor)
         .service(path_requests::list_path_requests)
         .service(path_requests::approve)
-        .service(path_requests::decline);
+        .service(path_requests::decline)
+        .service(sessions::book)
+        .service(sessions::list_sessions)
+        .service(sessions::my_sessions)
+        // Before `/sessions/{id}`, which would take its last segment for an id.
+        .service(sessions::needing_new_date)
+        .service(sessions::get_session)
+        .service(sessions::reschedule)
+        .service(sessions::cancel)
+        .service(sessions::record_outcome)
+        .service(sessions::write_notes)
+        .service(absences::declare)
+        .service(absences::list_for_mentor)
+        .service(absences::list_absences)
+        .service(absences::withdraw)
+        .service(reports::file)
+        .service(reports::list_reports)
+        .service(reports::get_report)
+        .service(reports::acknowledge)
+        .service(reports::resolve)
+        .service(calendars::rotate)
+        .service(calendars::remove)
+        .service(calendars::feed);
 }
 
 /// The contract, generated from the handlers.

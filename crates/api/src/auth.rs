@@ -23,6 +23,8 @@ use crate::state::AppState;
 const ACCESS_TYP: &str = "access";
 /// API keys start with this, so they can be told from JWTs (and found by secret scanners).
 pub const API_KEY_PREFIX: &str = "mk_";
+/// The prefix of calendar feed secrets.
+pub const CALENDAR_PREFIX: &str = "mc_";
 /// Refresh tokens start with this.
 pub const REFRESH_PREFIX: &str = "mr_";
 /// The tokens of one-time links (password resets, invitations) start with this.

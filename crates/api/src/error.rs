@@ -134,6 +134,8 @@ pub enum ApiError {
         code: &'static str,
         kind: RefusalKind,
         detail: String,
+        /// Every rule broken at once, this one included, when there were several.
+        also: Vec<FieldError>,
     },
     #[error("the {0} changed since it was read: fetch it again and retry with its new ETag")]
     PreconditionFailed(&'static str),
@@ -188,6 +190,8 @@ pub const API_CODES: &[&str] = &[
     "unknown_mentor",
     "students_are_enrolled",
     "cohort_size",
+    "not_for_you",
+    "required",
     KeyProblem::Malformed.code(),
     KeyProblem::Reused.code(),
     KeyProblem::InUse.code(),
@@ -247,11 +251,13 @@ impl ApiError {
             code: refusal.code(),
             kind: refusal.kind(),
             detail: refusal.to_string(),
+            also: Vec::new(),
         }
     }
 
     /// Several rules broken at once: the gravest kind answers (forbidden, then not found, then a
-    /// conflict, then the content, then the fields), and invalid fields are listed together.
+    /// conflict, then the content, then the fields), and invalid fields are listed together. When
+    /// a conflict answers and other rules were broken too, `errors` lists every one.
     pub fn refusals<R: Refusal>(refusals: &[R]) -> Self {
         let rank = |r: &&R| match r.kind() {
             RefusalKind::Forbidden => 0,
@@ -262,7 +268,11 @@ impl ApiError {
         };
         match refusals.iter().min_by_key(rank) {
             Some(first) if !matches!(first.kind(), RefusalKind::InvalidField(_)) => {
-                ApiError::refused(first)
+                let mut answer = ApiError::refused(first);
+                if let (ApiError::Refused { also, .. }, [_, _, ..]) = (&mut answer, refusals) {
+                    *also = refusals.iter().map(field_error).collect();
+                }
+                answer
             }
             Some(_) => ApiError::Validation(refusals.iter().map(field_error).collect()),
             None => ApiError::Internal("a refusal without a reason".into()),
@@ -338,7 +348,9 @@ impl ApiError {
                 code,
                 kind: RefusalKind::InvalidField(field),
                 detail,
+                ..
             } => problem.errors = vec![FieldError::new(*field, *code, detail.clone())],
+            ApiError::Refused { also, .. } => problem.errors.clone_from(also),
             _ => {}
         }
         problem
@@ -389,6 +401,7 @@ impl From<StoreError> for ApiError {
                 code: "already_exists",
                 kind: RefusalKind::Conflict,
                 detail: format!("{what} is already taken"),
+                also: Vec::new(),
             },
             StoreError::VersionMismatch(what) => ApiError::PreconditionFailed(what),
             StoreError::Refused {
@@ -399,7 +412,9 @@ impl From<StoreError> for ApiError {
                 code,
                 kind,
                 detail: message,
+                also: Vec::new(),
             },
+            StoreError::RefusedAll(broken) => ApiError::refusals(&broken),
             other => ApiError::Internal(other.to_string()),
         }
     }

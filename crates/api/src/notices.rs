@@ -9,6 +9,7 @@ use mentorship_domain::events::Event;
 use mentorship_domain::mentors::{CRIMINAL_RECORD_MAX_AGE_MONTHS, DocumentKind, LegalStatus};
 use mentorship_domain::policy::Policies;
 use mentorship_domain::rates::RateCard;
+use mentorship_domain::sessions::SessionStatus;
 use mentorship_store::events::{LinkPurpose, Message, Notices, Recipient};
 use mentorship_store::mentors::Mentor;
 
@@ -177,6 +178,141 @@ fn wording(event: &Event, to: &Recipient, policies: &Policies) -> (&'static str,
                 reason.as_deref().unwrap_or("no reason given")
             ),
         ),
+        Event::SessionBooked { .. }
+        | Event::SessionRescheduled { .. }
+        | Event::SessionCancelled { .. }
+        | Event::SessionReminder { .. }
+        | Event::NotesLate { .. } => session_wording(event, to),
+        Event::AbsenceDeclared {
+            mentor_name,
+            first_day,
+            last_day,
+            students,
+            sessions_to_move,
+            ..
+        } => {
+            let days = format!("from {} to {}", day(*first_day), day(*last_day));
+            if students.contains(&to.id) {
+                (
+                    "Your mentor will be away",
+                    format!(
+                        "{mentor_name} will be away {days}. Your session in that time needs a                          new date; your mentor will book it."
+                    ),
+                )
+            } else {
+                (
+                    "A mentor declared an absence",
+                    format!(
+                        "{mentor_name} will be away {days}; {sessions_to_move} session(s)                          already booked need a new date."
+                    ),
+                )
+            }
+        }
+        Event::ReportFiled {
+            mentor_name,
+            student_name,
+            category,
+            severity,
+            ..
+        } => (
+            "A student in difficulty",
+            format!(
+                "{mentor_name} reports {student_name} in difficulty ({}, severity {}). Read the                  report and acknowledge it.",
+                enum_word(category),
+                enum_word(severity)
+            ),
+        ),
+        Event::ReportMoved {
+            student_name,
+            status,
+            comment,
+            ..
+        } => (
+            "Your report",
+            format!(
+                "Your report about {student_name} is now {}.{}",
+                enum_word(status),
+                comment
+                    .as_deref()
+                    .map(|c| format!(" The manager's comment: {c}"))
+                    .unwrap_or_default()
+            ),
+        ),
+    }
+}
+
+/// What a session's messages say to `to`: the time in their zone, the other person's name.
+fn session_wording(event: &Event, to: &Recipient) -> (&'static str, String) {
+    let (session, subject, what) = match event {
+        Event::SessionBooked { session, .. } => (session, "A session is booked", "is booked"),
+        Event::SessionRescheduled { session, .. } => {
+            (session, "A session moved", "moved to a new time")
+        }
+        Event::SessionCancelled {
+            session, status, ..
+        } => {
+            let what = match status {
+                SessionStatus::LateCancelledByStudent => "was cancelled late by the student",
+                SessionStatus::LateCancelledByMentor => "was cancelled late by the mentor",
+                _ => "was cancelled",
+            };
+            (session, "A session is cancelled", what)
+        }
+        Event::SessionReminder { session } => (session, "Your session tomorrow", "is coming up"),
+        Event::NotesLate {
+            session, due_at, ..
+        } => {
+            let late = format!(
+                "{} wrote the notes of the session with {} on {} after they were due ({}).",
+                session.mentor_name,
+                session.student_name,
+                local_time(session.start, session.mentor_zone),
+                local_time(*due_at, session.mentor_zone),
+            );
+            return ("Late session notes", late);
+        }
+        _ => return ("", String::new()),
+    };
+    let (with, zone) = if to.id == session.mentor_id {
+        (&session.student_name, session.mentor_zone)
+    } else {
+        (&session.mentor_name, session.student_zone)
+    };
+    let previous = match event {
+        Event::SessionRescheduled { previous_start, .. } => {
+            format!(" It was planned for {}.", local_time(*previous_start, zone))
+        }
+        _ => String::new(),
+    };
+    (
+        subject,
+        format!(
+            "Your {}-minute session with {with} on {} {what}.{previous}",
+            session.minutes,
+            local_time(session.start, zone),
+        ),
+    )
+}
+
+/// An instant as a reader in `zone` reads it: `Thursday 3 December 2026, 18:00 (Europe/Paris)`.
+fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    format!(
+        "{} ({})",
+        at.with_timezone(&zone).format("%A %-d %B %Y, %H:%M"),
+        zone.name()
+    )
+}
+
+/// A day for people: `Thursday 3 December 2026`.
+fn day(date: NaiveDate) -> String {
+    date.format("%A %-d %B %Y").to_string()
+}
+
+/// A snake_case value of the domain as a word (`acknowledged`, `attendance`).
+fn enum_word<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text.replace('_', " "),
+        _ => String::new(),
     }
 }
 

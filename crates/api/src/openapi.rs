@@ -52,6 +52,10 @@ use crate::operations::{ACCESS_TOKEN, API_KEY};
         (name = "notifications", description = "What the program told the caller; each is also sent by email"),
         (name = "students", description = "Students: enrollment, progress, and their assignment to mentors"),
         (name = "path-requests", description = "Mentors' requests to mentor another path"),
+        (name = "sessions", description = "Weekly sessions: booking, moving, cancelling, outcome and notes"),
+        (name = "absences", description = "Mentors' absences, declared in advance"),
+        (name = "reports", description = "Mentors' reports of students in difficulty"),
+        (name = "calendars", description = "Private calendar feeds of one's sessions (RFC 5545)"),
     )
 )]
 pub struct ApiDoc;
@@ -457,6 +461,49 @@ pub fn weekday_list_schema() -> RefOr<Schema> {
         .max_items(Some(7))
         .description(Some("The weekdays allowed; absent, all seven."))
         .into()
+}
+
+/// Where a session stands.
+pub fn session_status_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::sessions::SessionStatus::ALL,
+        "scheduled -> completed | student_no_show (the outcome) | cancelled | \
+         late_cancelled_by_student | late_cancelled_by_mentor | rescheduled (replaced by another \
+         session). A week is taken by scheduled, completed, student_no_show and \
+         late_cancelled_by_student.",
+    )
+}
+
+/// A session's outcome.
+pub fn outcome_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::sessions::Outcome::ALL,
+        "What happened: the session took place, or the student did not come within its first third.",
+    )
+}
+
+/// A report's category.
+pub fn report_category_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::reports::ReportCategory::ALL,
+        "What the difficulty is about.",
+    )
+}
+
+/// A report's severity.
+pub fn severity_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::reports::Severity::ALL,
+        "How serious the difficulty is.",
+    )
+}
+
+/// Where a report stands.
+pub fn report_status_schema() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::reports::ReportStatus::ALL,
+        "open -> acknowledged -> resolved; managers move it.",
+    )
 }
 
 /// Where a mentor's request for another path stands.

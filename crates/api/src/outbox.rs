@@ -1,8 +1,10 @@
 //! The outbox worker: delivers the emails that `notify!` queued, by SMTP when `SMTP_URL` is set,
 //! otherwise to the log. It claims emails in the database (DESIGN.md, "Background work"), so any
 //! number of API instances run it side by side without sending an email twice, and a failed
-//! email is tried again later with a growing delay. Once an hour it also purges what no longer
-//! counts (kept answers of `Idempotency-Key`s, expired links, ended throttle windows).
+//! email is tried again later with a growing delay. At each poll it also claims the sessions
+//! starting within a day and reminds their people (once each, whatever the instances); once an
+//! hour it purges what no longer counts (kept answers of `Idempotency-Key`s, expired links,
+//! ended throttle windows).
 
 use std::time::Duration;
 
@@ -202,6 +204,30 @@ async fn purge_expired(store: &Store, throttle_window: Duration) {
     }
 }
 
+/// The most sessions one reminder pass claims at a time.
+const REMINDERS_PER_PASS: i64 = 100;
+
+/// Reminds the people of every session starting within a day, once each (any instance may
+/// claim a session; only one does). The messages go out with the next emails.
+async fn remind(store: &Store) {
+    loop {
+        match mentorship_store::sessions::remind_due(
+            store,
+            mentorship_store::now(),
+            REMINDERS_PER_PASS,
+        )
+        .await
+        {
+            Ok(n) if i64::try_from(n).unwrap_or(0) == REMINDERS_PER_PASS => {}
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "session reminders could not be claimed; trying again at the next poll");
+                return;
+            }
+        }
+    }
+}
+
 impl Worker {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         let mut purged: Option<std::time::Instant> = None;
@@ -209,6 +235,7 @@ impl Worker {
             if let Err(e) = self.deliver_due(&stopped).await {
                 tracing::error!(error = %e, "outbox: the database failed; trying again at the next poll");
             }
+            remind(&self.store).await;
             if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
                 purged = Some(std::time::Instant::now());
                 purge_expired(&self.store, self.throttle_window).await;

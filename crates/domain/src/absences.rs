@@ -31,6 +31,39 @@ crate::refusal_codes!(AbsenceRefusal {
     LastDayBeforeFirstDay => "absence_last_day_before_first_day", InvalidField("last_day");
 });
 
+/// Why an absence cannot be withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WithdrawalRefusal {
+    #[error("the absence started on {first_day}; only one not yet started can be withdrawn")]
+    AlreadyStarted { first_day: NaiveDate },
+    #[error("the absence is already withdrawn")]
+    AlreadyWithdrawn,
+}
+
+crate::refusal_codes!(WithdrawalRefusal {
+    AlreadyStarted => "absence_already_started", Conflict;
+    AlreadyWithdrawn => "absence_withdrawn", Conflict;
+});
+
+/// An absence not yet started (its first day after today in the mentor's zone) can be
+/// withdrawn, once.
+pub fn check_withdrawal(
+    absence: &Absence,
+    withdrawn: bool,
+    now: DateTime<Utc>,
+    mentor_zone: Tz,
+) -> Result<(), WithdrawalRefusal> {
+    if withdrawn {
+        return Err(WithdrawalRefusal::AlreadyWithdrawn);
+    }
+    if absence.first_day <= local_date(now, mentor_zone) {
+        return Err(WithdrawalRefusal::AlreadyStarted {
+            first_day: absence.first_day,
+        });
+    }
+    Ok(())
+}
+
 /// RULES.md, Absences: "declared in advance: it must start after today" (today in the mentor's
 /// zone), and the first day is not after the last. Returns every broken rule.
 pub fn validate_absence(
@@ -100,6 +133,27 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn only_an_absence_not_yet_started_is_withdrawn_once() {
+        let absence = Absence {
+            id: Uuid::nil(),
+            first_day: day("2026-06-11"),
+            last_day: day("2026-06-12"),
+        };
+        // 22:30 UTC on the 10th is already the 11th in Paris: started.
+        assert!(check_withdrawal(&absence, false, at("2026-06-10T21:59:00Z"), Paris).is_ok());
+        assert_eq!(
+            check_withdrawal(&absence, false, at("2026-06-10T22:30:00Z"), Paris),
+            Err(WithdrawalRefusal::AlreadyStarted {
+                first_day: day("2026-06-11")
+            })
+        );
+        assert_eq!(
+            check_withdrawal(&absence, true, at("2026-06-01T00:00:00Z"), Paris),
+            Err(WithdrawalRefusal::AlreadyWithdrawn)
+        );
     }
 
     #[test]

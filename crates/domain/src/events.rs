@@ -2,10 +2,41 @@
 //! The store records them in the transaction of the change; notifications (and later the
 //! integrations that subscribe to them) are made from these events, never from the handlers.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::mentors::DocumentKind;
+use crate::reports::{ReportCategory, ReportStatus, Severity};
+use crate::sessions::SessionStatus;
+
+/// A session as its messages speak of it: when, how long, and the two people with their zones
+/// (each reads the time in their own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionFacts {
+    pub session_id: Uuid,
+    pub start: DateTime<Utc>,
+    pub minutes: u16,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    #[serde(serialize_with = "crate::policy::zone_name::serialize")]
+    pub mentor_zone: Tz,
+    pub student_id: Uuid,
+    pub student_name: String,
+    #[serde(serialize_with = "crate::policy::zone_name::serialize")]
+    pub student_zone: Tz,
+}
+
+impl SessionFacts {
+    /// The session's two people, but `actor` (who needs no message about what they did).
+    fn both_but(&self, actor: Option<Uuid>) -> Vec<Uuid> {
+        [self.mentor_id, self.student_id]
+            .into_iter()
+            .filter(|person| Some(*person) != actor)
+            .collect()
+    }
+}
 
 /// Something that happened that a person is told of, or that a system may subscribe to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,6 +89,55 @@ pub enum Event {
         approved: bool,
         reason: Option<String>,
     },
+    /// A session was booked (by `by`: the mentor, or staff).
+    SessionBooked { session: SessionFacts, by: Uuid },
+    /// A session moved from `previous_start` to the start of `session` (a new session).
+    SessionRescheduled {
+        session: SessionFacts,
+        previous_start: DateTime<Utc>,
+        by: Uuid,
+    },
+    /// A session was cancelled; `status` says whether in time or late, and on whose side.
+    SessionCancelled {
+        session: SessionFacts,
+        status: SessionStatus,
+        by: Uuid,
+    },
+    /// A session starts within a day.
+    SessionReminder { session: SessionFacts },
+    /// A mentor wrote a session's notes after they were due.
+    NotesLate {
+        session: SessionFacts,
+        due_at: DateTime<Utc>,
+        manager_id: Option<Uuid>,
+    },
+    /// A mentor declared an absence; `students` had sessions inside it, which need a new date.
+    AbsenceDeclared {
+        mentor_id: Uuid,
+        mentor_name: String,
+        manager_id: Option<Uuid>,
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+        students: Vec<Uuid>,
+        sessions_to_move: usize,
+    },
+    /// A mentor reported a student in difficulty.
+    ReportFiled {
+        report_id: Uuid,
+        mentor_name: String,
+        student_name: String,
+        category: ReportCategory,
+        severity: Severity,
+        manager_id: Option<Uuid>,
+    },
+    /// A manager moved a mentor's report (acknowledged, resolved), with a comment.
+    ReportMoved {
+        report_id: Uuid,
+        mentor_id: Uuid,
+        student_name: String,
+        status: ReportStatus,
+        comment: Option<String>,
+    },
 }
 
 impl Event {
@@ -80,13 +160,24 @@ impl Event {
             Event::PathRequestDecided {
                 approved: false, ..
             } => "path_request_declined",
+            Event::SessionBooked { .. } => "session_booked",
+            Event::SessionRescheduled { .. } => "session_rescheduled",
+            Event::SessionCancelled { .. } => "session_cancelled",
+            Event::SessionReminder { .. } => "session_reminder",
+            Event::NotesLate { .. } => "notes_late",
+            Event::AbsenceDeclared { .. } => "absence_declared",
+            Event::ReportFiled { .. } => "report_filed",
+            Event::ReportMoved { .. } => "report_moved",
         }
     }
 
     /// RULES.md, "Notifications and audit": the people the event names to tell. Every step of
     /// a mentor's way tells the mentor: what comes next, or what staff decided and why; an
     /// assignment tells the student, the mentor and the mentor the student leaves; a request
-    /// for another path tells the mentor's manager.
+    /// for another path tells the mentor's manager; a booking, move or cancellation tells the
+    /// other person of the session (both, when staff did it); a reminder tells both; late notes,
+    /// an absence and a report tell the mentor's manager, and an absence each student whose
+    /// session it touches; a manager's move of a report tells its mentor.
     pub fn told(&self) -> Vec<Uuid> {
         match self {
             Event::ApplicationReceived { mentor_id, .. }
@@ -108,7 +199,19 @@ impl Event {
                 .into_iter()
                 .flatten()
                 .collect(),
-            Event::PathRequested { manager_id, .. } => manager_id.iter().copied().collect(),
+            Event::PathRequested { manager_id, .. }
+            | Event::NotesLate { manager_id, .. }
+            | Event::ReportFiled { manager_id, .. } => manager_id.iter().copied().collect(),
+            Event::SessionBooked { session, by }
+            | Event::SessionRescheduled { session, by, .. }
+            | Event::SessionCancelled { session, by, .. } => session.both_but(Some(*by)),
+            Event::SessionReminder { session } => session.both_but(None),
+            Event::AbsenceDeclared {
+                manager_id,
+                students,
+                ..
+            } => manager_id.iter().chain(students).copied().collect(),
+            Event::ReportMoved { mentor_id, .. } => vec![*mentor_id],
         }
     }
 }

@@ -11,7 +11,7 @@ impl OutcomeFactors {
     /// The share of the session's price paid for a final state; `None` while it is still scheduled.
     pub fn factor(&self, status: SessionStatus) -> Option<Percent> {
         match status {
-            SessionStatus::Scheduled => None,
+            SessionStatus::Scheduled | SessionStatus::Rescheduled => None,
             SessionStatus::Completed => Some(self.completed),
             SessionStatus::StudentNoShow => Some(self.student_no_show),
             SessionStatus::LateCancelledByStudent => Some(self.late_cancelled_by_student),

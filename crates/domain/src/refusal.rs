@@ -91,8 +91,9 @@ pub fn all_codes() -> Vec<&'static str> {
         absences, capacity, mentors, money, people, policy, rates, referrals, reports, sessions,
         statements, students, weeks,
     };
-    let lists: [&[&str]; 19] = [
+    let lists: [&[&str]; 20] = [
         absences::AbsenceRefusal::CODES,
+        absences::WithdrawalRefusal::CODES,
         capacity::AssignmentRefusal::CODES,
         mentors::UnmetRule::CODES,
         mentors::OnboardingRefusal::CODES,

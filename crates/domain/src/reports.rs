@@ -15,6 +15,17 @@ pub enum ReportCategory {
     Other,
 }
 
+impl ReportCategory {
+    pub const ALL: [ReportCategory; 6] = [
+        ReportCategory::Motivation,
+        ReportCategory::Technical,
+        ReportCategory::Personal,
+        ReportCategory::Funding,
+        ReportCategory::Attendance,
+        ReportCategory::Other,
+    ];
+}
+
 /// RULES.md: "severity (`low | medium | high`)".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,6 +35,10 @@ pub enum Severity {
     High,
 }
 
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Low, Severity::Medium, Severity::High];
+}
+
 /// RULES.md: "managers move it `open -> acknowledged -> resolved`".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,6 +46,14 @@ pub enum ReportStatus {
     Open,
     Acknowledged,
     Resolved,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 3] = [
+        ReportStatus::Open,
+        ReportStatus::Acknowledged,
+        ReportStatus::Resolved,
+    ];
 }
 
 /// A refused move of a report.

@@ -76,9 +76,35 @@ pub enum SessionStatus {
     Cancelled,
     LateCancelledByStudent,
     LateCancelledByMentor,
+    /// Moved to another start: kept, with the session that replaced it. Frees its week and its
+    /// time; never paid.
+    Rescheduled,
 }
 
 impl SessionStatus {
+    pub const ALL: [SessionStatus; 7] = [
+        SessionStatus::Scheduled,
+        SessionStatus::Completed,
+        SessionStatus::StudentNoShow,
+        SessionStatus::Cancelled,
+        SessionStatus::LateCancelledByStudent,
+        SessionStatus::LateCancelledByMentor,
+        SessionStatus::Rescheduled,
+    ];
+
+    /// Its name in JSON and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Scheduled => "scheduled",
+            SessionStatus::Completed => "completed",
+            SessionStatus::StudentNoShow => "student_no_show",
+            SessionStatus::Cancelled => "cancelled",
+            SessionStatus::LateCancelledByStudent => "late_cancelled_by_student",
+            SessionStatus::LateCancelledByMentor => "late_cancelled_by_mentor",
+            SessionStatus::Rescheduled => "rescheduled",
+        }
+    }
+
     /// RULES.md, Sessions: "A week is taken by a session that is `scheduled`, `completed`,
     /// `student_no_show` or `late_cancelled_by_student`; it is freed by `cancelled` and
     /// `late_cancelled_by_mentor`." The store's unique partial index uses the same list.
@@ -166,7 +192,7 @@ pub enum BookingRefusal {
     InThePast,
     #[error("the student's funding does not allow sessions on {}", weekday_name(*.weekday))]
     WeekdayNotAllowed { weekday: Weekday },
-    #[error("the student already has a session in week {week}")]
+    #[error("the student already has a session in week {week}: session {session_id}")]
     WeekAlreadyTaken { week: WeekKey, session_id: Uuid },
     #[error("the mentor has another session at that time")]
     OverlapsOtherSession { session_id: Uuid },
@@ -334,6 +360,10 @@ pub enum Outcome {
     StudentNoShow,
 }
 
+impl Outcome {
+    pub const ALL: [Outcome; 2] = [Outcome::Completed, Outcome::StudentNoShow];
+}
+
 /// RULES.md, Sessions: "After the start, the mentor records the outcome: `completed` or
 /// `student_no_show` (the student did not come within the first third of the session)", so a
 /// no-show is recorded only once that first third has passed. Returns the session's new state.
@@ -378,30 +408,31 @@ pub fn check_notes(status: SessionStatus, summary: &str) -> Result<(), SessionRe
     Ok(())
 }
 
-/// RULES.md, Sessions: "Notes are due by the end of the session's day in the mentor's time zone
-/// *(policy)*": the instant they become late.
-pub fn notes_due_at(start: DateTime<Utc>, mentor_zone: Tz, policies: &Policies) -> DateTime<Utc> {
-    let due_day = local_date(start, mentor_zone)
+/// RULES.md, Sessions: "Notes are due by the end of the local day (mentor's time zone) on which
+/// the session ends *(policy)*": the instant they become late. `end` is the session's end (a
+/// session from 23:30 to 00:30 ends on the next day, and its notes are due at the end of that day).
+pub fn notes_due_at(end: DateTime<Utc>, mentor_zone: Tz, policies: &Policies) -> DateTime<Utc> {
+    let due_day = local_date(end, mentor_zone)
         .checked_add_days(Days::new(u64::from(policies.notes_grace_days) + 1))
         .unwrap_or(chrono::NaiveDate::MAX);
     start_of_day(due_day, mentor_zone)
 }
 
-/// RULES.md, Sessions: "late notes are flagged to the mentor's manager".
+/// RULES.md, Sessions: "late notes are flagged to the mentor's manager". `end` is the session's end.
 pub fn notes_are_late(
-    start: DateTime<Utc>,
+    end: DateTime<Utc>,
     written_at: DateTime<Utc>,
     mentor_zone: Tz,
     policies: &Policies,
 ) -> bool {
-    written_at >= notes_due_at(start, mentor_zone, policies)
+    written_at >= notes_due_at(end, mentor_zone, policies)
 }
 
 /// RULES.md, Sessions: "a completed session needs notes to be payable"; other final states are
 /// payable as soon as they are recorded; a scheduled one is not.
 pub fn is_payable(status: SessionStatus, notes_recorded: bool) -> bool {
     match status {
-        SessionStatus::Scheduled => false,
+        SessionStatus::Scheduled | SessionStatus::Rescheduled => false,
         SessionStatus::Completed => notes_recorded,
         _ => true,
     }
@@ -634,29 +665,37 @@ mod tests {
     #[test]
     fn notes_are_due_by_the_end_of_the_sessions_day_in_the_mentors_zone() {
         let policies = Policies::default();
-        // 21:30 UTC on 3 June is 23:30 in Paris: notes are due at Paris midnight, 22:00 UTC.
-        let start = at("2026-06-03T21:30:00Z");
+        // A session ending at 21:30 UTC on 3 June (23:30 in Paris): notes are due at Paris
+        // midnight, 22:00 UTC.
+        let end = at("2026-06-03T21:30:00Z");
         assert_eq!(
-            notes_due_at(start, Paris, &policies),
+            notes_due_at(end, Paris, &policies),
             at("2026-06-03T22:00:00Z")
         );
         assert!(!notes_are_late(
-            start,
+            end,
             at("2026-06-03T21:59:59Z"),
             Paris,
             &policies
         ));
         assert!(notes_are_late(
-            start,
+            end,
             at("2026-06-03T22:00:00Z"),
             Paris,
             &policies
         ));
         // The same instant is still 2 June in Los Angeles.
         let la = chrono_tz::America::Los_Angeles;
+        assert_eq!(notes_due_at(end, la, &policies), at("2026-06-04T07:00:00Z"));
+        // Started at 23:30 on 3 June in Paris, ended at 00:30 on the 4th: due at the end of the 4th.
         assert_eq!(
-            notes_due_at(start, la, &policies),
-            at("2026-06-04T07:00:00Z")
+            notes_due_at(at("2026-06-03T22:30:00Z"), Paris, &policies),
+            at("2026-06-04T22:00:00Z")
+        );
+        // Ending exactly at midnight, it ends on the 4th: the day of its end instant.
+        assert_eq!(
+            notes_due_at(at("2026-06-03T22:00:00Z"), Paris, &policies),
+            at("2026-06-04T22:00:00Z")
         );
         assert_eq!(
             check_notes(SessionStatus::Completed, "  "),

@@ -5,6 +5,7 @@
 //! managers filling a mentor's last place at once get one assignment and one `mentor_full`.
 
 use chrono::{DateTime, Utc};
+use mentorship_domain::absences::Absence;
 use mentorship_domain::capacity::{self, AssignmentRefusal, MentorCapacity};
 use mentorship_domain::events::Event;
 use serde::Serialize;
@@ -15,7 +16,7 @@ use crate::db::{Tx, query};
 use crate::mentors::{Mentor, enum_from};
 use crate::record;
 use crate::students::Student;
-use crate::{Store, StoreError, events};
+use crate::{Store, StoreError, absences, events};
 
 /// One assignment of a student to a mentor.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
@@ -69,7 +70,12 @@ macro_rules! select_capacities {
 }
 
 impl CapacityRow {
-    fn capacity(&self, path_id: Uuid) -> Result<MentorCapacity, StoreError> {
+    /// The mentor's capacity; `absences` are the absences of today (of any mentor).
+    fn capacity(
+        &self,
+        path_id: Uuid,
+        absences: &[(Uuid, Absence)],
+    ) -> Result<MentorCapacity, StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt(format!("mentor {what}"));
         Ok(MentorCapacity {
             id: self.user_id,
@@ -84,8 +90,11 @@ impl CapacityRow {
             ever_assigned: self.ever_assigned,
             activated_at: self.activated_at,
             zone: self.time_zone.parse().map_err(|_| corrupt("zone"))?,
-            // Absences join the rule when mentors can declare them.
-            absences: Vec::new(),
+            absences: absences
+                .iter()
+                .filter(|(mentor, _)| *mentor == self.user_id)
+                .map(|(_, absence)| *absence)
+                .collect(),
         })
     }
 }
@@ -101,17 +110,24 @@ async fn capacity_of(
         .fetch_optional(query(SQL).bind(path_id).bind(mentor_id))
         .await?;
     let row = row.ok_or(StoreError::NotFound("mentor"))?;
-    Ok((row.capacity(path_id)?, row.name))
+    // A chosen mentor's absences do not refuse a manual assignment: only the automatic rule
+    // skips the absent.
+    Ok((row.capacity(path_id, &[])?, row.name))
 }
 
-/// The active mentors of a path, as the automatic rule weighs them.
-async fn candidates(tx: &mut Tx, path_id: Uuid) -> Result<Vec<MentorCapacity>, StoreError> {
+/// The active mentors of a path, as the automatic rule weighs them (with today's absences).
+async fn candidates(
+    tx: &mut Tx,
+    path_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<MentorCapacity>, StoreError> {
     const SQL: &str = select_capacities!(
         "WHERE m.status = 'active' AND (m.path_id = $1 OR EXISTS (SELECT 1 FROM path_requests r \
          WHERE r.mentor_id = m.user_id AND r.path_id = $1 AND r.status = 'approved'))"
     );
     let rows: Vec<CapacityRow> = tx.fetch_all(query(SQL).bind(path_id)).await?;
-    rows.iter().map(|r| r.capacity(path_id)).collect()
+    let absent = absences::covering(tx, now).await?;
+    rows.iter().map(|r| r.capacity(path_id, &absent)).collect()
 }
 
 /// Assigns a student: to the mentor a manager chose, or to the one the automatic rule picks
@@ -169,7 +185,7 @@ async fn pick(
 ) -> Result<(Uuid, String), StoreError> {
     let mut misses_left: Option<usize> = None;
     loop {
-        let mentors = candidates(tx, student.path_id).await?;
+        let mentors = candidates(tx, student.path_id, now).await?;
         let misses = misses_left.get_or_insert(mentors.len());
         let chosen = capacity::choose_mentor(&mentors, student.path_id, student.mentor_id, now);
         let Some(chosen) = chosen.filter(|_| *misses > 0) else {

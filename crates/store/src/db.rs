@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -23,6 +23,8 @@ pub enum Arg {
     Int(Option<i64>),
     Bool(Option<bool>),
     Time(Option<DateTime<Utc>>),
+    /// A calendar day (`DATE` on PostgreSQL, `YYYY-MM-DD` text on SQLite).
+    Date(Option<NaiveDate>),
     Bytes(Option<Vec<u8>>),
 }
 
@@ -49,6 +51,7 @@ arg_from!(Text:
 arg_from!(Int: i64 => Some, Option<i64> => |v| v);
 arg_from!(Bool: bool => Some, Option<bool> => |v| v);
 arg_from!(Time: DateTime<Utc> => Some, Option<DateTime<Utc>> => |v| v);
+arg_from!(Date: NaiveDate => Some, Option<NaiveDate> => |v| v);
 arg_from!(Bytes: Vec<u8> => Some, &[u8] => |v: &[u8]| Some(v.to_vec()), &Vec<u8> => |v: &Vec<u8>| Some(v.clone()));
 
 /// SQL and the values of its placeholders, in order.
@@ -82,6 +85,7 @@ impl Query {
             Arg::Int(v) => out.add(v),
             Arg::Bool(v) => out.add(v),
             Arg::Time(v) => out.add(v),
+            Arg::Date(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
         });
         added.map_err(encoding)?;
@@ -96,6 +100,7 @@ impl Query {
             Arg::Int(v) => out.add(v),
             Arg::Bool(v) => out.add(v),
             Arg::Time(v) => out.add(v),
+            Arg::Date(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
         });
         added.map_err(encoding)?;

@@ -24,6 +24,9 @@ pub enum StoreError {
         kind: RefusalKind,
         message: String,
     },
+    /// Several rules of the program refused the change at once: each, in the domain's order.
+    #[error("{}", .0.first().map_or("refused", |b| b.message.as_str()))]
+    RefusedAll(Vec<Broken>),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -32,7 +35,40 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// One broken rule, carried out of the transaction it stopped with its code, kind and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Broken {
+    pub code: &'static str,
+    pub kind: RefusalKind,
+    pub message: String,
+}
+
+impl Refusal for Broken {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn kind(&self) -> RefusalKind {
+        self.kind
+    }
+}
+
 impl StoreError {
+    /// Every rule a domain check found broken, for an answer that lists them all.
+    pub fn all_refused<R: Refusal>(refusals: &[R]) -> Self {
+        StoreError::RefusedAll(
+            refusals
+                .iter()
+                .map(|r| Broken {
+                    code: r.code(),
+                    kind: r.kind(),
+                    message: r.to_string(),
+                })
+                .collect(),
+        )
+    }
+
     /// A domain refusal, carried through the transaction that it stopped.
     pub fn refused<R: Refusal>(refusal: &R) -> Self {
         StoreError::Refused {

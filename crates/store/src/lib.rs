@@ -19,10 +19,12 @@ use sqlx::{PgPool, SqlitePool};
 
 mod error;
 
+pub mod absences;
 pub mod accounts;
 pub mod api_keys;
 pub mod assignments;
 pub mod audit;
+pub mod calendars;
 pub mod catalog;
 pub mod db;
 pub mod documents;
@@ -33,6 +35,8 @@ pub mod notifications;
 pub mod page;
 pub mod path_requests;
 pub mod record;
+pub mod reports;
+pub mod sessions;
 pub mod students;
 pub mod tokens;
 pub mod users;

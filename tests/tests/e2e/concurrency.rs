@@ -463,6 +463,135 @@ async fn idempotency_key_race(cluster: Cluster) {
     assert_eq!(accounts, 1);
 }
 
+/// The Monday of the week after next, at 00:00 in Paris.
+fn monday_in_two_weeks() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{Datelike, TimeZone};
+    let paris = chrono_tz::Europe::Paris;
+    let today = chrono::Utc::now().with_timezone(&paris).date_naive();
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()))
+        + chrono::Days::new(14);
+    paris
+        .from_local_datetime(&monday.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// 1,000 bookings for 100 students (10 mentors of 10) over 10 weeks, fired at once from every
+/// server through 256 connections, each retried once with its Idempotency-Key after its answer:
+/// each student asks for 5 weeks twice (Monday and Wednesday), at an hour of their own, so the
+/// only rule two bookings can break is the weekly one. Exactly one session per student-week;
+/// every other answer 409 `week_already_taken`; each retry gets its first answer again.
+async fn weekly_rule_race(cluster: Cluster) {
+    const MENTORS: usize = 10;
+    const PER_MENTOR: usize = 10;
+    const ASKS: usize = 10;
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let path = path_with_project(http, &scene, "Weekly").await;
+    let students = cohort(http, &scene, &path, MENTORS * PER_MENTOR).await;
+    for m in 0..MENTORS {
+        let mentor = active_mentor(&cluster, &path.0, &format!("weekly{m}@example.com"), 10).await;
+        for student in &students[m * PER_MENTOR..(m + 1) * PER_MENTOR] {
+            http.post(
+                &format!("/v1/students/{student}/assignments"),
+                &scene.manager,
+                json!({"mentor_id": mentor}),
+            )
+            .await
+            .ok(201);
+        }
+    }
+    let first_monday = monday_in_two_weeks();
+    let clients: Vec<Http> = cluster
+        .servers
+        .iter()
+        .map(|s| s.with_connections(256))
+        .collect();
+    let clients = &clients;
+    let (manager, project) = (&scene.manager, &path.1);
+    let sends = students.iter().enumerate().flat_map(|(s, student)| {
+        (0..ASKS).map(move |j| {
+            // Weeks s..s+4 (of 10), each asked on Monday, then on Wednesday; the hour is the
+            // student's own among their mentor's students.
+            let week = u32::try_from((s + j % 5) % 10).unwrap();
+            let day = if j < 5 { 0 } else { 2 };
+            let hour = 8 + i64::try_from(s % PER_MENTOR).unwrap();
+            let start = first_monday
+                + chrono::Duration::weeks(i64::from(week))
+                + chrono::Duration::days(day)
+                + chrono::Duration::hours(hour);
+            let body = json!({"student_id": student, "start": start, "project_id": project});
+            let key = format!("weekly-{s}-{j}");
+            let client = &clients[(s * ASKS + j) % clients.len()];
+            async move {
+                let headers = [("idempotency-key", key.as_str())];
+                let send = || {
+                    client.call(
+                        "POST",
+                        "/v1/sessions",
+                        Some(manager),
+                        Some(body.clone()),
+                        &headers,
+                    )
+                };
+                let first = send().await;
+                let retry = send().await;
+                (student.clone(), week, first, retry)
+            }
+        })
+    });
+    let answers = join_all(sends).await;
+    let mut won = std::collections::HashSet::new();
+    for (student, week, first, retry) in &answers {
+        assert_eq!(
+            first.status, retry.status,
+            "a retry answers as the first: {}",
+            retry.body
+        );
+        match first.status {
+            201 => {
+                assert_eq!(retry.header("idempotent-replayed").as_deref(), Some("true"));
+                assert_eq!(first.body["id"], retry.body["id"]);
+                assert!(
+                    won.insert((student.clone(), *week)),
+                    "two sessions won {student} week {week}"
+                );
+            }
+            _ => assert_eq!(
+                first.problem(409)["code"],
+                "week_already_taken",
+                "{}",
+                first.body
+            ),
+        }
+    }
+    assert_eq!(
+        won.len(),
+        MENTORS * PER_MENTOR * 5,
+        "one session per student-week asked for"
+    );
+    const SESSIONS: &str = "SELECT COUNT(*) FROM sessions";
+    let stored: i64 = cluster
+        .store
+        .scalar(mentorship_store::db::query(SESSIONS))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        i64::try_from(won.len()).unwrap(),
+        "nothing stored twice"
+    );
+    const TWICE: &str = "SELECT COUNT(*) FROM (SELECT student_id FROM sessions \
+                         GROUP BY student_id, week HAVING COUNT(*) > 1) t";
+    let twice: i64 = cluster
+        .store
+        .scalar(mentorship_store::db::query(TWICE))
+        .await
+        .unwrap();
+    assert_eq!(twice, 0);
+}
+
 /// Runs each race on PostgreSQL with two server processes and on SQLite with one.
 macro_rules! raced {
     ($($name:ident),* $(,)?) => {$(
@@ -495,4 +624,5 @@ raced!(
     last_place_race,
     automatic_assignment_race,
     idempotency_key_race,
+    weekly_rule_race,
 );

@@ -185,6 +185,46 @@ const MATRIX: &[Row] = &[
     row("POST /v1/path-requests/{id}/approve", Missing, None,            [401, 404, 404, 403, 403, 403, 403, 403, 403]),
     row("POST /v1/path-requests/{id}/decline", Others, None,             [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("POST /v1/path-requests/{id}/decline", Missing, None,            [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    // Sessions. Others: one between mentor A and the bystander student (fresh where a cell
+    // consumes it: moved, cancelled, given an outcome or notes).
+    row("POST /v1/sessions",              NoId,     None,                [401, 201, 201, 201, 409, 403, 403, 403, 403]),
+    row("GET /v1/sessions",               NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/me/sessions",            NoId,     None,                [401, 403, 403, 200, 200, 200, 200, 403, 403]),
+    row("GET /v1/sessions/needing-new-date", NoId,  None,                [401, 200, 200, 200, 200, 403, 403, 403, 403]),
+    row("GET /v1/sessions/{id}",          Others,   None,                [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("GET /v1/sessions/{id}",          Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/sessions/{id}/reschedule", Others, None,               [401, 201, 201, 201, 404, 404, 404, 403, 403]),
+    row("POST /v1/sessions/{id}/reschedule", Missing, None,              [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/sessions/{id}/cancel",  Others,   None,                [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("POST /v1/sessions/{id}/cancel",  Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/sessions/{id}/outcome", Others,   None,                [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("POST /v1/sessions/{id}/outcome", Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("PUT /v1/sessions/{id}/notes",    Others,   None,                [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("PUT /v1/sessions/{id}/notes",    Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/absences", Own,      None,                [401, 404, 404, 201, 201, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/absences", Others,   None,                [401, 201, 201, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/absences", Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/absences",  Own,      None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/absences",  Others,   None,                [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/absences",  Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/absences",               NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/absences/{absence_id}/withdraw", Own, None, [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/absences/{absence_id}/withdraw", Others, None, [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/mentors/{id}/absences/{absence_id}/withdraw", Missing, None, [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    // Reports. Others: one of mentor A's about the bystander student.
+    row("POST /v1/reports",               NoId,     None,                [401, 403, 403, 201, 404, 403, 403, 403, 403]),
+    row("GET /v1/reports",                NoId,     None,                [401, 200, 200, 200, 200, 403, 403, 403, 403]),
+    row("GET /v1/reports/{id}",           Others,   None,                [401, 200, 200, 200, 404, 404, 404, 403, 403]),
+    row("GET /v1/reports/{id}",           Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/reports/{id}/acknowledge", Others, None,               [401, 200, 200, 403, 404, 404, 404, 403, 403]),
+    row("POST /v1/reports/{id}/acknowledge", Missing, None,              [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/reports/{id}/resolve",  Others,   None,                [401, 200, 200, 403, 404, 404, 404, 403, 403]),
+    row("POST /v1/reports/{id}/resolve",  Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    // Calendar feeds: made before they are ended; a feed's URL needs no credentials.
+    row("POST /v1/me/calendar-feed",      NoId,     None,                [401, 403, 403, 201, 201, 201, 201, 403, 403]),
+    row("DELETE /v1/me/calendar-feed",    NoId,     None,                [401, 404, 404, 204, 204, 204, 204, 403, 403]),
+    row("GET /v1/calendar-feeds/{token}", Existing, None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("GET /v1/calendar-feeds/{token}", Missing,  None,                [404, 404, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
 const ALL_SCOPES: [&str; 6] = [
@@ -215,6 +255,10 @@ struct World {
     mentor_a_id: String,
     /// The project of the harness path, the students' path.
     student_project: String,
+    /// A session of mentor A with the bystander student.
+    session_id: String,
+    /// A report of mentor A about the bystander student.
+    report_id: String,
 }
 
 async fn make_key(app: &TestApp, owner: &str, scopes: &[&str]) -> String {
@@ -314,6 +358,15 @@ async fn world(app: &TestApp) -> World {
     .await
     .ok(201);
     let student_project = app.first_project(&app.harness_path().await).await;
+    let session_id = book_for_bystander(app, &admin, &bystander_id, &student_project, 0).await;
+    let report = app
+        .post(
+            "/v1/reports",
+            &mentor_a,
+            json!({"student_id": bystander_id, "category": "other", "severity": "low", "text": "Matrix."}),
+        )
+        .await;
+    let report_id = report.ok(201)["id"].as_str().unwrap().to_owned();
     World {
         tokens,
         ids,
@@ -325,7 +378,84 @@ async fn world(app: &TestApp) -> World {
         project_id,
         mentor_a_id,
         student_project,
+        session_id,
+        report_id,
     }
+}
+
+/// Monday 10:00 UTC of the `weeks`-th week from now, on and after two weeks ahead.
+fn week_ahead(weeks: usize) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let day = monday + chrono::Days::new(14 + 7 * weeks as u64);
+    day.and_hms_opt(10, 0, 0).unwrap().and_utc()
+}
+
+/// A session of the bystander student with mentor A, booked by the admin, `weeks` weeks on.
+async fn book_for_bystander(
+    app: &TestApp,
+    admin: &str,
+    student: &str,
+    project: &str,
+    weeks: usize,
+) -> String {
+    let body = json!({"student_id": student, "start": week_ahead(weeks), "project_id": project});
+    let booked = app.post("/v1/sessions", admin, body).await;
+    booked.ok(201)["id"].as_str().unwrap().to_owned()
+}
+
+/// A fresh session of the bystander student for cell `n`, moved `n` weeks into the past
+/// (`started`: each in a week of its own), and given its outcome (`completed`).
+async fn fresh_session(
+    app: &TestApp,
+    world: &World,
+    n: usize,
+    started: bool,
+    completed: bool,
+) -> String {
+    let id = book_for_bystander(
+        app,
+        &world.admin,
+        &world.bystander_id,
+        &world.student_project,
+        n,
+    )
+    .await;
+    if started {
+        let ago = chrono::Duration::weeks(i64::try_from(n).unwrap()) + chrono::Duration::hours(1);
+        app.move_session_to(&id, chrono::Utc::now() - ago).await;
+    }
+    if completed {
+        app.post(
+            &format!("/v1/sessions/{id}/outcome"),
+            &world.admin,
+            json!({"outcome": "completed"}),
+        )
+        .await
+        .ok(200);
+    }
+    id
+}
+
+/// A fresh report of mentor A about the bystander student, acknowledged when `acknowledged`.
+async fn fresh_report(app: &TestApp, world: &World, acknowledged: bool) -> String {
+    let mentor_a = world.tokens[3].clone().unwrap();
+    let body = json!({"student_id": world.bystander_id, "category": "other", "severity": "low", "text": "Cell."});
+    let id = app.post("/v1/reports", &mentor_a, body).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    if acknowledged {
+        app.post(
+            &format!("/v1/reports/{id}/acknowledge"),
+            &world.admin,
+            json!({}),
+        )
+        .await
+        .ok(200);
+    }
+    id
 }
 
 /// A student enrolled by the admin (no password set: no one logs in as them).
@@ -454,6 +584,7 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
     };
     let token = token.as_deref();
     let missing = uuid::Uuid::now_v7().to_string();
+    let mut absence_id = String::new();
     let (method, pattern) = row.operation.split_once(' ').unwrap();
     let (id, body, etag_of) = match (row.operation, row.target) {
         ("POST /v1/auth/login", _) => (
@@ -480,6 +611,106 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             Some(json!({"token": "ml_not-a-link", "new_password": "a matrix passphrase"})),
             None,
         ),
+        ("POST /v1/sessions", _) => (
+            None,
+            Some(
+                json!({"student_id": world.bystander_id, "start": week_ahead(100 + n),
+                        "project_id": world.student_project}),
+            ),
+            None,
+        ),
+        ("GET /v1/sessions/{id}", Others) => (Some(world.session_id.clone()), None, None),
+        ("POST /v1/sessions/{id}/reschedule", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                fresh_session(app, world, 100 + n, false, false).await
+            };
+            (Some(id), Some(json!({"start": week_ahead(1000 + n)})), None)
+        }
+        ("POST /v1/sessions/{id}/cancel", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                fresh_session(app, world, 100 + n, false, false).await
+            };
+            // Staff say on whose behalf; the others cancel on their own.
+            let body = if (1..=2).contains(&caller) {
+                json!({"on_behalf_of": "student"})
+            } else {
+                json!({})
+            };
+            (Some(id), Some(body), None)
+        }
+        ("POST /v1/sessions/{id}/outcome", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                fresh_session(app, world, n, true, false).await
+            };
+            (Some(id), Some(json!({"outcome": "completed"})), None)
+        }
+        ("PUT /v1/sessions/{id}/notes", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                fresh_session(app, world, n, true, true).await
+            };
+            (Some(id), Some(json!({"summary": "Matrix notes."})), None)
+        }
+        ("POST /v1/mentors/{id}/absences", t) => {
+            let first = (week_ahead(200 + n)).date_naive();
+            let body = json!({"first_day": first, "last_day": first});
+            (
+                Some(world.mentor_target(caller, t, missing)),
+                Some(body),
+                None,
+            )
+        }
+        ("POST /v1/mentors/{id}/absences/{absence_id}/withdraw", t) => {
+            let mentor = world.mentor_target(caller, t, missing.clone());
+            // A fresh absence of the target mentor (staff declare it; none for a missing one).
+            let first = (week_ahead(300 + n)).date_naive();
+            let declared = app
+                .post(
+                    &format!("/v1/mentors/{mentor}/absences"),
+                    &world.admin,
+                    json!({"first_day": first, "last_day": first}),
+                )
+                .await;
+            absence_id = declared.body["id"].as_str().map_or(missing, str::to_owned);
+            (Some(mentor), None, None)
+        }
+        ("POST /v1/reports", _) => (
+            None,
+            Some(
+                json!({"student_id": world.bystander_id, "category": "technical", "severity": "medium", "text": "Cell."}),
+            ),
+            None,
+        ),
+        ("GET /v1/reports/{id}", Others) => (Some(world.report_id.clone()), None, None),
+        ("POST /v1/reports/{id}/acknowledge" | "POST /v1/reports/{id}/resolve", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                fresh_report(app, world, row.operation.ends_with("/resolve")).await
+            };
+            (Some(id), Some(json!({"comment": "Cell."})), None)
+        }
+        ("GET /v1/calendar-feeds/{token}", t) => {
+            let token = if t == Missing {
+                "mc_missing".to_owned()
+            } else {
+                // Student A's feed, made again: the rows before rotated and ended it.
+                let student_a = world.tokens[5].clone().unwrap();
+                let feed = app
+                    .post("/v1/me/calendar-feed", &student_a, json!({}))
+                    .await;
+                let url = feed.ok(201)["url"].as_str().unwrap().to_owned();
+                url.rsplit('/').next().unwrap().to_owned()
+            };
+            (Some(token), None, None)
+        }
         ("POST /v1/auth/invitation", _) => (
             None,
             Some(json!({"token": "ml_not-a-link", "new_password": "a matrix passphrase"})),
@@ -728,7 +959,9 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
         Some(id) => pattern
             .replace("{id}", id)
             .replace("{kind}", "identity")
-            .replace("{project_id}", &world.student_project),
+            .replace("{project_id}", &world.student_project)
+            .replace("{absence_id}", &absence_id)
+            .replace("{token}", id),
         None => pattern.to_owned(),
     };
     if row.operation == "POST /v1/mentors/{id}/documents/{kind}" {

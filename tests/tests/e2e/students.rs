@@ -348,13 +348,7 @@ async fn students_are_listed_read_and_edited(app: TestApp) {
         201,
     );
     let (student, not_mine) = app.student(&admin, "notmine@example.com").await;
-    app.post(
-        &format!("/v1/students/{mine}/assignments"),
-        &admin,
-        json!({"mentor_id": mentor_id}),
-    )
-    .await
-    .ok(201);
+    app.assign(&admin, &mine, &mentor_id).await;
     app.get(&format!("/v1/students/{mine}"), &mentor)
         .await
         .ok(200);
@@ -489,13 +483,7 @@ async fn progress_moves_project_by_project(app: TestApp) {
     };
     // Before the assignment the mentor does not see the student.
     set(&mentor, &first, "in_progress").await.problem(404);
-    app.post(
-        &format!("/v1/students/{id}/assignments"),
-        &admin,
-        json!({"mentor_id": mentor_id}),
-    )
-    .await
-    .ok(201);
+    app.assign(&admin, &id, &mentor_id).await;
     let moved = set(&mentor, &first, "in_progress").await;
     let first_state = &moved.ok(200)["items"][0];
     assert_eq!(first_state["state"], "in_progress");
@@ -626,13 +614,7 @@ async fn a_mentor_asks_for_another_path_after_three_months(app: TestApp) {
         )
         .await;
     let student = id_of(&student, 201);
-    app.post(
-        &format!("/v1/students/{student}/assignments"),
-        &manager,
-        json!({"mentor_id": mentor_id}),
-    )
-    .await
-    .ok(201);
+    app.assign(&manager, &student, &mentor_id).await;
 
     let declined = ask(&ops).await;
     let declined_id = id_of(&declined, 201);

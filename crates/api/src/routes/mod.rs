@@ -1,14 +1,18 @@
 //! Handlers, one module per resource. Each translates HTTP to store and domain calls and back.
 
+pub mod absences;
 pub mod api_keys;
 pub mod applications;
 pub mod auth;
+pub mod calendars;
 pub mod catalog;
 pub mod documents;
 pub mod mentors;
 pub mod notifications;
 pub mod ops;
 pub mod path_requests;
+pub mod reports;
+pub mod sessions;
 pub mod students;
 pub mod users;
 
