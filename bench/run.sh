@@ -5,7 +5,9 @@
 #   BENCH_SECONDS=4  BENCH_ROUNDS=5  BENCH_CONNECTIONS=32  BENCH_LOGIN_CONNECTIONS=4
 #   BENCH_FLOOD_CONNECTIONS=16  BENCH_PACED_CONNECTIONS=4  BENCH_PACED_DELAY_MS=5
 #   BENCH_SERVER_CORE=0  BENCH_LOAD_CORE=1  BENCH_API_PORT=18181  BENCH_CEILING_PORT=18182
-#   BENCH_NOAUTH_PORT=18183
+#   BENCH_NOAUTH_PORT=18183  BENCH_PG_PORT=18184
+#   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres: the booking and "my sessions"
+#     scenarios on PostgreSQL too (a scratch database is made there and dropped)
 #   BENCH_KEEP=1 keeps the scratch folder (database, logs, raw results); CARGO, CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ LOAD_CORE=${BENCH_LOAD_CORE:-1}
 API_PORT=${BENCH_API_PORT:-18181}
 CEILING_PORT=${BENCH_CEILING_PORT:-18182}
 NOAUTH_PORT=${BENCH_NOAUTH_PORT:-18183}
+PG_PORT=${BENCH_PG_PORT:-18184}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
 BIN=$TARGET_DIR/release
@@ -66,9 +69,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/mentorship-bench.XXXXXX")
 RESULTS=$WORK/results
 mkdir -p "$RESULTS" bench/results
 PIDS=()
+PG_DB=
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$PG_DB" ]; then
+    psql "$BENCH_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   if [ -n "${BENCH_KEEP:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -135,6 +142,37 @@ AFTER=$(printf '%s' "$PAGE1" | grep -o '"id":"[^"]*"' | tail -n 1 | cut -d'"' -f
 [ -n "$CURSOR" ] && [ -n "$AFTER" ] || die "could not read the first page of paths"
 LIST_URL="$API/v1/paths?limit=50&cursor=$CURSOR"
 
+# --- Sessions: mentors with students, and bookings that all succeed, through the store. -------
+# seed_sessions DIR: on $DATABASE_URL; writes DIR/bookings.*.jsonl and DIR/mentor.env.
+seed_sessions() {
+  mkdir -p "$1"
+  "$BIN/mentorship-bench" seed-sessions --out "$1" --mentors 20 --students 40 --weeks 100
+}
+say "seeding 800 students of 20 mentors for the booking scenarios"
+SESSIONS=$WORK/sessions
+seed_sessions "$SESSIONS"
+# shellcheck disable=SC1091
+. "$SESSIONS/mentor.env"
+MENTOR_TOKEN=$(post /v1/auth/login "{\"email\":\"$MENTOR_EMAIL\",\"password\":\"$MENTOR_PASSWORD\"}" | json_field access_token)
+[ -n "$MENTOR_TOKEN" ] || die "could not log in as the seeded mentor"
+
+PG_API= PG_API_PID= PG_URL= PG_TOKEN= PG_MENTOR_TOKEN=
+if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+  command -v psql >/dev/null || die "BENCH_POSTGRES_URL needs psql"
+  PG_DB=mentorship_bench_$$
+  psql "$BENCH_POSTGRES_URL" -q -c "CREATE DATABASE $PG_DB" >/dev/null
+  PG_URL="${BENCH_POSTGRES_URL%/*}/$PG_DB"
+  DATABASE_URL=$PG_URL start pg_api "$PG_PORT" "$BIN/mentorship" serve
+  PG_API_PID=${PIDS[-1]}
+  PG_API=http://127.0.0.1:$PG_PORT
+  say "seeding the same on PostgreSQL"
+  DATABASE_URL=$PG_URL seed_sessions "$WORK/pg-sessions"
+  PG_TOKEN=$(curl -fsS -X POST "$PG_API/v1/auth/login" -H 'content-type: application/json' -d "$LOGIN_BODY" | json_field access_token)
+  PG_MENTOR_TOKEN=$(curl -fsS -X POST "$PG_API/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$MENTOR_EMAIL\",\"password\":\"$MENTOR_PASSWORD\"}" | json_field access_token)
+  [ -n "$PG_TOKEN" ] && [ -n "$PG_MENTOR_TOKEN" ] || die "could not log in on PostgreSQL"
+fi
+
 start ceilings "$CEILING_PORT" "$BIN/mentorship-bench" ceiling-server
 CEILING_PID=${PIDS[-1]}
 start noauth "$NOAUTH_PORT" "$BIN/mentorship-bench" noauth-server
@@ -188,8 +226,37 @@ BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$API/v1/paths/$PATH_ID" "
 BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$CEILING/v1/paths/$PATH_ID"
 BENCH_OUT=/dev/null wrk_run warmup - "$CONNECTIONS" 2 "$NOAUTH/v1/paths/$PATH_ID"
 
+# Where each booking run starts in its file of bodies: each body books once. A run sends up to
+# as many more as it has connections beyond those it counts.
+declare -A BOOK_FROM=() STORE_FROM=()
+requests_of() { sed -n 's/.*"requests": \([0-9]*\).*/\1/p' "$1"; }
+rps_of() { sed -n 's/.*"rps": \([0-9.]*\).*/\1/p' "$1"; }
+# sessions_round SUFFIX API_URL API_PID DATABASE_URL DIR STAFF_TOKEN MENTOR_TOKEN
+sessions_round() {
+  local suffix=$1 base=$2 pid=$3 db=$4 dir=$5 staff=$6 mentor=$7
+  local key=${suffix:-sqlite}
+  local name=booking$suffix from=${BOOK_FROM[$key]:-0} stored=${STORE_FROM[$key]:-0}
+  BENCH_BODIES=$dir/bookings.api.jsonl BENCH_BODIES_FROM=$from \
+    wrk_run "$name" "$pid" "$CONNECTIONS" "$SECS" "$base/v1/sessions" -H "authorization: Bearer $staff"
+  from=$((from + $(requests_of "$RESULTS/$name.$ROUND.json") + CONNECTIONS))
+  # The same at 80 % of the rate just measured: the p99 a client sees short of saturation.
+  local delay
+  delay=$(awk -v c="$PACED_CONNECTIONS" -v r="$(rps_of "$RESULTS/$name.$ROUND.json")" \
+    'BEGIN { printf "%d", (r > 0) ? 1000 * c / (0.8 * r) : 1000 }')
+  BENCH_DELAY_MS=$delay BENCH_BODIES=$dir/bookings.api.jsonl BENCH_BODIES_FROM=$from \
+    wrk_run "${name}_paced" - "$PACED_CONNECTIONS" "$SECS" "$base/v1/sessions" -H "authorization: Bearer $staff"
+  BOOK_FROM[$key]=$((from + $(requests_of "$RESULTS/${name}_paced.$ROUND.json") + PACED_CONNECTIONS))
+  DATABASE_URL=$db bench_run "${name}_storage" storage book --bodies "$dir/bookings.storage.jsonl" \
+    --from "$stored" --connections "$CONNECTIONS" --seconds "$SECS"
+  STORE_FROM[$key]=$((stored + $(requests_of "$RESULTS/${name}_storage.$ROUND.json") + CONNECTIONS))
+  wrk_run "my_sessions$suffix" "$pid" "$CONNECTIONS" "$SECS" "$base/v1/me/sessions?limit=50" \
+    -H "authorization: Bearer $mentor"
+  DATABASE_URL=$db bench_run "my_sessions${suffix}_storage" storage my-sessions --mentor "$MENTOR_EMAIL" \
+    --connections "$CONNECTIONS" --seconds "$SECS"
+}
+
 for ROUND in $(seq 1 "$ROUNDS"); do
-  say "round $ROUND of $ROUNDS (about $((13 * SECS + 5)) s)"
+  say "round $ROUND of $ROUNDS (about $((18 * SECS + 5)) s, more with PostgreSQL)"
   wrk_run health "$API_PID" "$CONNECTIONS" "$SECS" "$API/health"
   wrk_run health_bare "$CEILING_PID" "$CONNECTIONS" "$SECS" "$CEILING/health"
   wrk_run path_get "$API_PID" "$CONNECTIONS" "$SECS" "$API/v1/paths/$PATH_ID" "${AUTH[@]}"
@@ -210,6 +277,10 @@ for ROUND in $(seq 1 "$ROUNDS"); do
   sleep 1.5
   BENCH_DELAY_MS=$PACED_DELAY_MS wrk_run read_during_flood - "$PACED_CONNECTIONS" "$SECS" "$API/v1/paths/$PATH_ID" "${AUTH[@]}"
   wait "$flood"
+  sessions_round "" "$API" "$API_PID" "$DATABASE_URL" "$SESSIONS" "$TOKEN" "$MENTOR_TOKEN"
+  if [ -n "$PG_API" ]; then
+    sessions_round _pg "$PG_API" "$PG_API_PID" "$PG_URL" "$WORK/pg-sessions" "$PG_TOKEN" "$PG_MENTOR_TOKEN"
+  fi
 done
 
 # --- Report. -----------------------------------------------------------------------------------
@@ -230,7 +301,7 @@ cat >"$RESULTS/settings.json" <<EOF
   "kernel": "$(uname -r)",
   "load_generator": "$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)",
   "load_average_at_start": "$LOADAVG",
-  "database": "sqlite (WAL, synchronous=FULL), fresh file"
+  "database": "sqlite (WAL, synchronous=FULL), fresh file${PG_URL:+; and PostgreSQL (local) for the _pg scenarios}"
 }
 EOF
 "$BIN/mentorship-bench" report "$RESULTS" "$OUT.tmp"

@@ -3,6 +3,9 @@
 --   BENCH_METHOD    GET (default) or POST
 --   BENCH_BODY      a JSON body (sent with content-type application/json)
 --   BENCH_DELAY_MS  pause before each request on each connection: a fixed, paced rate
+--   BENCH_BODIES    a file of JSON bodies, one per line: each request POSTs the next one (for
+--                   writes that must not repeat, such as bookings); run with one thread
+--   BENCH_BODIES_FROM  the line to start at (0-based): where the previous run stopped
 --   BENCH_OUT       where to write the result
 
 local method = os.getenv("BENCH_METHOD")
@@ -14,6 +17,23 @@ local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
+end
+
+local bodies_file = os.getenv("BENCH_BODIES")
+if bodies_file and bodies_file ~= "" then
+  local bodies = {}
+  for line in io.lines(bodies_file) do
+    bodies[#bodies + 1] = line
+  end
+  local next_body = tonumber(os.getenv("BENCH_BODIES_FROM") or "0") + 1
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  function request()
+    -- Past the last body the request has none, and its 4xx counts as an error of the run.
+    local body = bodies[next_body]
+    next_body = next_body + 1
+    return wrk.format(nil, nil, nil, body)
+  end
 end
 
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")

@@ -186,11 +186,13 @@ pub async fn argon2(duration: Duration) -> Result<Measurement, String> {
     })
 }
 
-fn cpu_since(before: Option<f64>) -> Option<f64> {
+pub(crate) fn cpu_since(before: Option<f64>) -> Option<f64> {
     Some(process_cpu_seconds()? - before?)
 }
 
-async fn gather(mut tasks: JoinSet<(Vec<Duration>, u64)>) -> Result<(Vec<Duration>, u64), String> {
+pub(crate) async fn gather(
+    mut tasks: JoinSet<(Vec<Duration>, u64)>,
+) -> Result<(Vec<Duration>, u64), String> {
     let mut latencies = Vec::new();
     let mut errors = 0;
     while let Some(done) = tasks.join_next().await {

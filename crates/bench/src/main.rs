@@ -4,6 +4,7 @@
 mod ceilings;
 mod measurement;
 mod report;
+mod sessions;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,6 +24,12 @@ const USAGE: &str = "usage: mentorship-bench <command>
   storage get-path --id UUID [--connections N] [--seconds S]
   storage list-paths [--after UUID] [--limit N] [--connections N] [--seconds S]
       the storage ceiling: the endpoint's store call in a closed loop on DATABASE_URL; prints JSON
+  seed-sessions --out DIR [--mentors N] [--students N] [--weeks N]
+      seed DATABASE_URL with active mentors and their students, and write the bodies of
+      bookings that all succeed (bookings.api.jsonl, bookings.storage.jsonl) to DIR
+  storage book --bodies FILE [--from N] [--connections N] [--seconds S]
+  storage my-sessions --mentor EMAIL [--connections N] [--seconds S]
+      the booking and my-sessions ceilings: sessions::book and sessions::list in a closed loop
   argon2 [--seconds S]
       the login ceiling: password verifications with the API's hasher; prints JSON
   report RESULTS_DIR OUT_JSON
@@ -53,6 +60,38 @@ fn run(args: &[String]) -> Result<(), String> {
             .build()
             .map_err(|e| e.to_string())?
             .block_on(ceilings::serve_api_without_auth(config()?)),
+        ["seed-sessions"] => {
+            let out: String = flag(args, "--out")?.ok_or("seed-sessions needs --out DIR")?;
+            let seed = sessions::Seed {
+                mentors: flag(args, "--mentors")?.unwrap_or(20),
+                students: flag(args, "--students")?.unwrap_or(40),
+                weeks: flag(args, "--weeks")?.unwrap_or(40),
+            };
+            runtime()?.block_on(sessions::seed(&config()?, seed, Path::new(&out)))
+        }
+        ["storage", "book"] => {
+            let bodies: String =
+                flag(args, "--bodies")?.ok_or("storage book needs --bodies FILE")?;
+            let measured = runtime()?.block_on(sessions::book_loop(
+                &config()?,
+                Path::new(&bodies),
+                flag(args, "--from")?.unwrap_or(0),
+                flag(args, "--connections")?.unwrap_or(32),
+                seconds(args)?,
+            ))?;
+            print_json(&measured)
+        }
+        ["storage", "my-sessions"] => {
+            let mentor: String =
+                flag(args, "--mentor")?.ok_or("storage my-sessions needs --mentor EMAIL")?;
+            let measured = runtime()?.block_on(sessions::list_loop(
+                &config()?,
+                &mentor,
+                flag(args, "--connections")?.unwrap_or(32),
+                seconds(args)?,
+            ))?;
+            print_json(&measured)
+        }
         ["storage", query] => {
             let read = match *query {
                 "get-path" => {

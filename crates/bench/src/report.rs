@@ -19,6 +19,8 @@ enum Ratio {
     Throughput,
     /// p99 latency over the baseline's: 1.0 is no slower.
     P99Rise,
+    /// The scenario's own p99 latency in milliseconds (it is its own baseline).
+    P99Millis,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +54,8 @@ struct Scenario {
     /// Paced scenarios run at a fixed request rate: their best round is the lowest p99, not the
     /// highest throughput.
     paced: bool,
+    /// Measured only when the run has a PostgreSQL server (`BENCH_POSTGRES_URL`).
+    optional: bool,
 }
 
 const fn ceiling(name: &'static str, what: &'static str) -> Scenario {
@@ -60,6 +64,26 @@ const fn ceiling(name: &'static str, what: &'static str) -> Scenario {
         what,
         against: None,
         paced: false,
+        optional: false,
+    }
+}
+
+/// The same scenario, measured only when the run has a PostgreSQL server.
+const fn on_postgres(scenario: Scenario) -> Scenario {
+    Scenario {
+        optional: true,
+        ..scenario
+    }
+}
+
+/// A paced run whose own p99 (in ms) has a target.
+const fn p99_of(name: &'static str, what: &'static str, at_most_ms: f64) -> Scenario {
+    Scenario {
+        name,
+        what,
+        against: Some((name, Ratio::P99Millis, Some(Target::AtMost(at_most_ms)))),
+        paced: true,
+        optional: false,
     }
 }
 
@@ -74,6 +98,7 @@ const fn versus(
         what,
         against: Some((ceiling, Ratio::Throughput, target)),
         paced: false,
+        optional: false,
     }
 }
 
@@ -151,12 +176,14 @@ const SCENARIOS: &[Scenario] = &[
         what: "API GET /v1/paths/{id}, JWT, paced",
         against: None,
         paced: true,
+        optional: false,
     },
     Scenario {
         name: "read_during_flood",
         what: "same, paced, during a login flood",
         against: Some(("read_alone", Ratio::P99Rise, Some(Target::AtMost(1.2)))),
         paced: true,
+        optional: false,
     },
     versus(
         "login_during_flood",
@@ -164,6 +191,56 @@ const SCENARIOS: &[Scenario] = &[
         "argon2",
         None,
     ),
+    versus(
+        "booking",
+        "API POST /v1/sessions (SQLite)",
+        "booking_storage",
+        Some(Target::AtLeast(0.8)),
+    ),
+    ceiling(
+        "booking_storage",
+        "storage ceiling: sessions::book loop (SQLite)",
+    ),
+    p99_of(
+        "booking_paced",
+        "API POST /v1/sessions at 80% of its rate (SQLite)",
+        10.0,
+    ),
+    versus(
+        "my_sessions",
+        "API GET /v1/me/sessions, mentor, 50 (SQLite)",
+        "my_sessions_storage",
+        Some(Target::AtLeast(0.7)),
+    ),
+    ceiling(
+        "my_sessions_storage",
+        "storage ceiling: sessions::list loop (SQLite)",
+    ),
+    on_postgres(versus(
+        "booking_pg",
+        "API POST /v1/sessions (PostgreSQL)",
+        "booking_pg_storage",
+        Some(Target::AtLeast(0.8)),
+    )),
+    on_postgres(ceiling(
+        "booking_pg_storage",
+        "storage ceiling: sessions::book loop (PostgreSQL)",
+    )),
+    on_postgres(p99_of(
+        "booking_pg_paced",
+        "API POST /v1/sessions at 80% of its rate (PostgreSQL)",
+        10.0,
+    )),
+    on_postgres(versus(
+        "my_sessions_pg",
+        "API GET /v1/me/sessions, mentor, 50 (PostgreSQL)",
+        "my_sessions_pg_storage",
+        Some(Target::AtLeast(0.7)),
+    )),
+    on_postgres(ceiling(
+        "my_sessions_pg_storage",
+        "storage ceiling: sessions::list loop (PostgreSQL)",
+    )),
 ];
 
 /// Scenarios that reuse another's measurements under a second comparison.
@@ -192,6 +269,30 @@ const GOALS: &[(&str, &[&str])] = &[
     (
         "read p99 rises <= 1.2x during a login flood",
         &["read_during_flood"],
+    ),
+    (
+        "booking >= 0.8 of its storage ceiling (SQLite)",
+        &["booking"],
+    ),
+    (
+        "my sessions >= 0.7 of its storage ceiling (SQLite)",
+        &["my_sessions"],
+    ),
+    (
+        "booking p99 < 10 ms at 80% of its rate (SQLite)",
+        &["booking_paced"],
+    ),
+    (
+        "booking >= 0.8 of its storage ceiling (PostgreSQL)",
+        &["booking_pg"],
+    ),
+    (
+        "my sessions >= 0.7 of its storage ceiling (PostgreSQL)",
+        &["my_sessions_pg"],
+    ),
+    (
+        "booking p99 < 10 ms at 80% of its rate (PostgreSQL)",
+        &["booking_pg_paced"],
     ),
 ];
 
@@ -296,6 +397,7 @@ fn compare(kind: Ratio, m: &Measurement, c: &Measurement) -> (f64, Option<f64>) 
             (ratio, Some(m.rps / c.rps))
         }
         Ratio::P99Rise => (m.p99_ms / c.p99_ms, None),
+        Ratio::P99Millis => (m.p99_ms, None),
     }
 }
 
@@ -351,6 +453,9 @@ fn build(rounds: &Rounds, settings: serde_json::Value) -> Result<Report, String>
     };
     let mut rows = Vec::new();
     for scenario in SCENARIOS {
+        if scenario.optional && !rounds.contains_key(measured_as(scenario.name)) {
+            continue;
+        }
         let m = best_of(scenario.name)?;
         let mut row = Row {
             name: scenario.name,
@@ -377,7 +482,7 @@ fn build(rounds: &Rounds, settings: serde_json::Value) -> Result<Report, String>
         if let Some((against, kind, target)) = scenario.against {
             let (ratios, walls) = paired(rounds, measured_as(scenario.name), against, kind)?;
             let ratio = median(ratios.clone());
-            row.ceiling = Some(against);
+            row.ceiling = (kind != Ratio::P99Millis).then_some(against);
             row.ratio_kind = Some(kind);
             row.ratio = ratio;
             row.ratio_rounds = ratios;
@@ -387,8 +492,10 @@ fn build(rounds: &Rounds, settings: serde_json::Value) -> Result<Report, String>
         }
         rows.push(row);
     }
+    let measured = |names: &[&str]| names.iter().any(|n| rows.iter().any(|r| r.name == *n));
     let goals = GOALS
         .iter()
+        .filter(|(_, decided_by)| measured(decided_by))
         .map(|(goal, decided_by)| Goal {
             goal,
             decided_by: decided_by.to_vec(),
@@ -560,6 +667,26 @@ mod tests {
         assert!((row(&report, "read_during_flood").ratio.unwrap() - 1.1).abs() < 1e-9);
         assert_eq!(row(&report, "health_bare").ratio, None);
         assert!(report.goals.iter().all(|g| g.met));
+    }
+
+    #[test]
+    fn postgres_rows_are_left_out_of_a_run_without_postgres_and_p99_targets_are_in_ms() {
+        let mut rounds = all_rounds();
+        rounds.retain(|name, _| !name.contains("_pg"));
+        rounds.insert(
+            "booking_paced".into(),
+            by_round(vec![m(80.0, 12.0), m(80.0, 6.0), m(80.0, 8.0)]),
+        );
+        let report = build(&rounds, serde_json::Value::Null).unwrap();
+        assert!(report.scenarios.iter().all(|r| !r.name.contains("_pg")));
+        assert!(report.goals.iter().all(|g| !g.goal.contains("PostgreSQL")));
+        let paced = row(&report, "booking_paced");
+        assert!(
+            (paced.ratio.unwrap() - 8.0).abs() < 1e-9,
+            "the median p99 in ms"
+        );
+        assert_eq!(paced.ceiling, None);
+        assert_eq!(paced.met, Some(true));
     }
 
     #[test]
