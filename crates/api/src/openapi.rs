@@ -614,6 +614,22 @@ mod tests {
     }
 
     #[test]
+    fn every_operation_id_is_unique() {
+        // Generated clients name a method after it: two alike make one of them unreachable.
+        let doc = crate::app::openapi();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in &doc.paths.paths {
+            let operations = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            for operation in operations.into_iter().flatten() {
+                let id = operation.operation_id.clone().unwrap();
+                if let Some(other) = seen.insert(id.clone(), path.clone()) {
+                    panic!("`{id}` names an operation of {other} and of {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn shared_responses_follow_the_operations_shape() {
         let probe = OperationBuilder::new().build();
         assert_eq!(statuses(&probe), ["400", "500"]);

@@ -118,7 +118,7 @@ pub async fn declare(
     )
 )]
 #[get("/mentors/{id}/absences")]
-pub async fn list_for_mentor(
+pub async fn list_mentor_absences(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,

@@ -113,7 +113,7 @@ pub async fn ask_for_path(
     )
 )]
 #[get("/mentors/{id}/path-requests")]
-pub async fn list_for_mentor(
+pub async fn list_mentor_path_requests(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
