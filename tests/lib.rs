@@ -427,12 +427,20 @@ impl TestApp {
     /// Applies to mentor through the API (on a harness path) and returns the applicant's token
     /// and id; the application is eligible and waits for review.
     pub async fn applicant(&self, email: &str) -> (String, String) {
+        self.applicant_referred(email, None).await
+    }
+
+    /// The same, applying with a mentor's referral code when one is given.
+    pub async fn applicant_referred(&self, email: &str, code: Option<&str>) -> (String, String) {
         let path_id = self.harness_path().await;
-        let body = json!({
+        let mut body = json!({
             "name": email, "email": email, "password": PERSON_PASSWORD, "path_id": path_id,
             "experience_years": 6, "field_years": 3, "legal_status": "freelancer", "country": "FR",
             "right_to_work_attested": true,
         });
+        if let Some(code) = code {
+            body["referral_code"] = json!(code);
+        }
         let reply = self
             .call("POST", "/v1/mentor-applications", None, Some(body), &[])
             .await;
@@ -456,7 +464,16 @@ impl TestApp {
     /// An active mentor, made as people make one: applied, accepted by the admin, documents
     /// sent and verified, contract signed. Returns their token and id.
     pub async fn mentor(&self, email: &str) -> (String, String) {
-        let (token, id) = self.applicant(email).await;
+        self.referred_mentor_opt(email, None).await
+    }
+
+    /// An active mentor who applied with `code`, another mentor's referral code.
+    pub async fn referred_mentor(&self, email: &str, code: &str) -> (String, String) {
+        self.referred_mentor_opt(email, Some(code)).await
+    }
+
+    async fn referred_mentor_opt(&self, email: &str, code: Option<&str>) -> (String, String) {
+        let (token, id) = self.applicant_referred(email, code).await;
         let admin = self.admin().await;
         self.call(
             "POST",

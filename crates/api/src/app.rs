@@ -27,7 +27,7 @@ use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
     absences, api_keys, applications, auth, calendars, catalog, documents, mentors, ops,
-    path_requests, reports, sessions, students, users as user_routes,
+    path_requests, pay, reports, sessions, students, users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -124,7 +124,21 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(reports::resolve)
         .service(calendars::rotate)
         .service(calendars::remove)
-        .service(calendars::feed);
+        .service(calendars::feed)
+        .service(pay::list_rate_cards)
+        .service(pay::current_rate_card)
+        .service(pay::publish_rate_card)
+        .service(pay::list_referrals)
+        .service(pay::statement_draft)
+        .service(pay::issue_statement)
+        .service(pay::issue_month)
+        .service(pay::list_statements)
+        // Before `/statements/{id}`, which would take its last segment for an id.
+        .service(pay::payout)
+        .service(pay::get_statement)
+        .service(pay::approve_statement)
+        .service(pay::dispute_statement)
+        .service(pay::pay_statement);
 }
 
 /// The contract, generated from the handlers.

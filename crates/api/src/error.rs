@@ -192,6 +192,8 @@ pub const API_CODES: &[&str] = &[
     "cohort_size",
     "not_for_you",
     "required",
+    "invalid_month",
+    "invalid_amount",
     KeyProblem::Malformed.code(),
     KeyProblem::Reused.code(),
     KeyProblem::InUse.code(),

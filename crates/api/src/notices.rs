@@ -238,6 +238,24 @@ fn wording(event: &Event, to: &Recipient, policies: &Policies) -> (&'static str,
                     .unwrap_or_default()
             ),
         ),
+        Event::StatementIssued { number, total, .. } => (
+            "Your monthly statement",
+            format!(
+                "Your statement {number} is issued: EUR {total}. Read it, then approve it or \
+                 dispute it with a reason."
+            ),
+        ),
+        Event::StatementPaid {
+            number,
+            total,
+            payment_reference,
+            ..
+        } => (
+            "Your statement is paid",
+            format!(
+                "Your statement {number} (EUR {total}) is paid, reference {payment_reference}."
+            ),
+        ),
     }
 }
 

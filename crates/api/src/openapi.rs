@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi, ToResponse};
 use crate::error::{GENERIC_PROBLEMS, Problem};
 use crate::idempotency::KeyProblem;
 use crate::operations::{ACCESS_TOKEN, API_KEY};
+use mentorship_domain::statements::{ItemKind, StatementStatus};
 
 /// The document's fixed parts; the paths come from the handlers registered in `app::v1_routes`
 /// and `app::ops_routes`.
@@ -56,6 +57,7 @@ use crate::operations::{ACCESS_TOKEN, API_KEY};
         (name = "absences", description = "Mentors' absences, declared in advance"),
         (name = "reports", description = "Mentors' reports of students in difficulty"),
         (name = "calendars", description = "Private calendar feeds of one's sessions (RFC 5545)"),
+        (name = "pay", description = "Rate cards, referral bonuses and monthly statements"),
     )
 )]
 pub struct ApiDoc;
@@ -519,6 +521,75 @@ pub fn progress_schema() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::students::ProjectProgress::ALL,
         "not_started -> in_progress -> submitted -> validated; the mentor and staff set it.",
+    )
+}
+
+/// An amount of euros: a decimal string with two decimals, never a number.
+fn money(types: impl Into<SchemaType>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(types)
+        .pattern(Some(r"^\d+\.\d{2}$"))
+        .description(Some(
+            "Euros, exact: a decimal string with a dot and two decimals.",
+        ))
+        .examples([serde_json::json!("37.50")])
+}
+
+/// An amount of euros.
+pub fn money_schema() -> RefOr<Schema> {
+    money(Type::String).into()
+}
+
+/// An amount of euros, or `null`.
+pub fn optional_money_schema() -> RefOr<Schema> {
+    money(SchemaType::from_iter([Type::String, Type::Null])).into()
+}
+
+/// A rate card's nine hourly rates: rows by path complexity 1..3, columns by difficulty 1..3.
+pub fn rate_cells_schema() -> RefOr<Schema> {
+    let row = utoipa::openapi::schema::ArrayBuilder::new()
+        .items(money(Type::String))
+        .min_items(Some(3))
+        .max_items(Some(3));
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(row)
+        .min_items(Some(3))
+        .max_items(Some(3))
+        .description(Some(
+            "Hourly rates in euros, each 25.00 to 40.00: `cells[c-1][d-1]` for path complexity c \
+             and project difficulty d.",
+        ))
+        .into()
+}
+
+/// Where a statement stands.
+pub fn statement_status_schema() -> RefOr<Schema> {
+    domain_enum(
+        &[
+            StatementStatus::Draft,
+            StatementStatus::Issued,
+            StatementStatus::Approved,
+            StatementStatus::Disputed,
+            StatementStatus::Paid,
+        ],
+        "draft (computed live) -> issued (frozen, numbered) -> approved | disputed (by the mentor) \
+         -> paid (by staff).",
+    )
+}
+
+/// What a statement line pays for.
+pub fn item_kind_schema() -> RefOr<Schema> {
+    domain_enum(
+        &[ItemKind::Session, ItemKind::ReferralBonus],
+        "A session, or a referral bonus.",
+    )
+}
+
+/// What issuing a month did for one mentor.
+pub fn month_issue_outcome_schema() -> RefOr<Schema> {
+    string_enum(
+        ["issued", "already_issued", "refused"],
+        "issued by this call, issued by an earlier one, or refused (see `problem`).",
     )
 }
 

@@ -138,6 +138,19 @@ pub enum Event {
         status: ReportStatus,
         comment: Option<String>,
     },
+    /// A mentor's monthly statement was issued: frozen and numbered.
+    StatementIssued {
+        mentor_id: Uuid,
+        number: String,
+        total: crate::money::Money,
+    },
+    /// A manager marked a mentor's statement paid.
+    StatementPaid {
+        mentor_id: Uuid,
+        number: String,
+        total: crate::money::Money,
+        payment_reference: String,
+    },
 }
 
 impl Event {
@@ -168,6 +181,8 @@ impl Event {
             Event::AbsenceDeclared { .. } => "absence_declared",
             Event::ReportFiled { .. } => "report_filed",
             Event::ReportMoved { .. } => "report_moved",
+            Event::StatementIssued { .. } => "statement_issued",
+            Event::StatementPaid { .. } => "statement_paid",
         }
     }
 
@@ -177,7 +192,8 @@ impl Event {
     /// for another path tells the mentor's manager; a booking, move or cancellation tells the
     /// other person of the session (both, when staff did it); a reminder tells both; late notes,
     /// an absence and a report tell the mentor's manager, and an absence each student whose
-    /// session it touches; a manager's move of a report tells its mentor.
+    /// session it touches; a manager's move of a report tells its mentor; issuing and paying a statement
+    /// tell its mentor.
     pub fn told(&self) -> Vec<Uuid> {
         match self {
             Event::ApplicationReceived { mentor_id, .. }
@@ -211,7 +227,9 @@ impl Event {
                 students,
                 ..
             } => manager_id.iter().chain(students).copied().collect(),
-            Event::ReportMoved { mentor_id, .. } => vec![*mentor_id],
+            Event::ReportMoved { mentor_id, .. }
+            | Event::StatementIssued { mentor_id, .. }
+            | Event::StatementPaid { mentor_id, .. } => vec![*mentor_id],
         }
     }
 }

@@ -117,6 +117,40 @@ fn levels() -> impl Iterator<Item = (Level, Level)> {
     all().flat_map(move |c| all().map(move |d| (c, d)))
 }
 
+/// A refused publication of a rate card.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateCardRefusal {
+    #[error("a rate card takes effect today ({today}) or later, not on {effective_on}")]
+    EffectiveInPast {
+        effective_on: NaiveDate,
+        today: NaiveDate,
+    },
+    #[error("a rate card already takes effect on {0}")]
+    DateTaken(NaiveDate),
+}
+
+crate::refusal_codes!(RateCardRefusal {
+    EffectiveInPast => "effective_date_in_past", InvalidField("effective_on");
+    DateTaken => "rate_card_date_taken", Conflict;
+});
+
+/// RULES.md, Money: a new card takes effect on a day not in the past (platform zone), so that no
+/// session already priced by the card in force changes price.
+pub fn check_effective_on(
+    effective_on: NaiveDate,
+    now: DateTime<Utc>,
+    platform_zone: Tz,
+) -> Result<(), RateCardRefusal> {
+    let today = local_date(now, platform_zone);
+    if effective_on < today {
+        return Err(RateCardRefusal::EffectiveInPast {
+            effective_on,
+            today,
+        });
+    }
+    Ok(())
+}
+
 /// A version of the rate card and the date it takes effect on (in the platform zone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateCardVersion {
@@ -200,6 +234,22 @@ mod tests {
         );
         let bad = json.replacen("25.00", "20.00", 1);
         assert!(serde_json::from_str::<RateCard>(&bad).is_err());
+    }
+
+    #[test]
+    fn a_card_takes_effect_today_or_later_in_the_platform_zone() {
+        let paris = chrono_tz::Europe::Paris;
+        // 23:30 UTC on 30 November is already 1 December in Paris.
+        let now: DateTime<Utc> = "2026-11-30T23:30:00Z".parse().unwrap();
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        assert!(check_effective_on(day("2026-12-01"), now, paris).is_ok());
+        assert_eq!(
+            check_effective_on(day("2026-11-30"), now, paris),
+            Err(RateCardRefusal::EffectiveInPast {
+                effective_on: day("2026-11-30"),
+                today: day("2026-12-01"),
+            })
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub fn all_codes() -> Vec<&'static str> {
         absences, capacity, mentors, money, people, policy, rates, referrals, reports, sessions,
         statements, students, weeks,
     };
-    let lists: [&[&str]; 20] = [
+    let lists: [&[&str]; 21] = [
         absences::AbsenceRefusal::CODES,
         absences::WithdrawalRefusal::CODES,
         capacity::AssignmentRefusal::CODES,
@@ -104,6 +104,7 @@ pub fn all_codes() -> Vec<&'static str> {
         policy::PolicyError::CODES,
         rates::RateOutOfBounds::CODES,
         rates::InvalidRateCard::CODES,
+        rates::RateCardRefusal::CODES,
         referrals::ReferralRefusal::CODES,
         reports::ReportRefusal::CODES,
         sessions::InvalidSessionLength::CODES,

@@ -307,6 +307,14 @@ pub enum StatementRefusal {
     TotalTooLarge,
     #[error("no statement number is left in {month}")]
     NumbersExhausted { month: StatementMonth },
+    #[error("the statement of {month} is already issued")]
+    AlreadyIssued { month: StatementMonth },
+    #[error("the statement of {last_issued} is issued already: months are issued in order")]
+    MonthOutOfOrder { last_issued: StatementMonth },
+    #[error("the statement of {month}, which has items, must be issued first")]
+    EarlierMonthNotIssued { month: StatementMonth },
+    #[error("the mentor has nothing to pay for {month}")]
+    NothingToIssue { month: StatementMonth },
 }
 
 crate::refusal_codes!(StatementRefusal {
@@ -319,6 +327,10 @@ crate::refusal_codes!(StatementRefusal {
     ItemListedTwice => "item_listed_twice", Conflict;
     TotalTooLarge => "amount_too_large", InvalidField("amount");
     NumbersExhausted => "statement_numbers_exhausted", Conflict;
+    AlreadyIssued => "statement_already_issued", Conflict;
+    MonthOutOfOrder => "month_out_of_order", Conflict;
+    EarlierMonthNotIssued => "earlier_month_not_issued", Conflict;
+    NothingToIssue => "nothing_to_issue", Conflict;
 });
 
 fn step(
@@ -350,6 +362,43 @@ pub fn issue_statement(
 }
 
 /// RULES.md: `issued -> approved`, by the mentor (or an admin).
+/// RULES.md, Monthly statement: a mentor's statements are issued in month order. `month` can be
+/// issued once it is over, if it is later than the mentor's last issued month, and if no earlier
+/// month after that one holds items of its own (it must be issued first; items of months up to
+/// the last issued one are late and go on this statement). Returns the statement to issue, which
+/// must have at least one line.
+pub fn issue_in_order(
+    mentor_id: Uuid,
+    month: StatementMonth,
+    last_issued: Option<StatementMonth>,
+    unclaimed: &[StatementItem],
+    now: DateTime<Utc>,
+    platform_zone: Tz,
+) -> Result<Statement, StatementRefusal> {
+    match last_issued {
+        Some(last) if last == month => return Err(StatementRefusal::AlreadyIssued { month }),
+        Some(last) if last > month => {
+            return Err(StatementRefusal::MonthOutOfOrder { last_issued: last });
+        }
+        _ => {}
+    }
+    issue_statement(StatementStatus::Draft, month, now, platform_zone)?;
+    let earlier_unissued = unclaimed
+        .iter()
+        .filter(|item| item.recorded_at < now)
+        .map(|item| StatementMonth::of(item.occurred_at, platform_zone))
+        .filter(|&of| of < month && last_issued.is_none_or(|last| of > last))
+        .min();
+    if let Some(earlier) = earlier_unissued {
+        return Err(StatementRefusal::EarlierMonthNotIssued { month: earlier });
+    }
+    let statement = build_statement(mentor_id, month, unclaimed, now, platform_zone)?;
+    if statement.lines().is_empty() {
+        return Err(StatementRefusal::NothingToIssue { month });
+    }
+    Ok(statement)
+}
+
 pub fn approve_statement(
     status: StatementStatus,
     by: Role,
@@ -508,6 +557,55 @@ mod tests {
             recorded_at: at(recorded),
             amount: m(amount),
         }
+    }
+
+    #[test]
+    fn months_are_issued_in_order() {
+        let mentor = Uuid::from_u128(99);
+        let now = at("2026-05-02T06:00:00Z");
+        let feb = item(1, "2026-02-10T10:00:00Z", "2026-02-10T11:00:00Z", "10.00");
+        let mar = item(2, "2026-03-10T10:00:00Z", "2026-03-10T11:00:00Z", "20.00");
+        let apr = item(3, "2026-04-10T10:00:00Z", "2026-04-10T11:00:00Z", "30.00");
+        let issue = |m: &str, last: Option<&str>, items: &[StatementItem]| {
+            issue_in_order(mentor, month(m), last.map(month), items, now, Paris)
+        };
+        // March has items and is not issued: April waits for it, and names it.
+        assert_eq!(
+            issue("2026-04", Some("2026-02"), &[mar, apr]).unwrap_err(),
+            StatementRefusal::EarlierMonthNotIssued {
+                month: month("2026-03")
+            }
+        );
+        // A February item recorded after February was issued is late on April's: no wait.
+        let april = issue("2026-04", Some("2026-03"), &[feb, apr]).unwrap();
+        assert_eq!(april.total(), m("40.00"));
+        assert!(april.lines()[0].late);
+        // The first statement of all may take earlier items as late ones only if none is
+        // unissued: with no statement yet, February must go first.
+        assert_eq!(
+            issue("2026-03", None, &[feb, mar]).unwrap_err().code(),
+            "earlier_month_not_issued"
+        );
+        assert_eq!(
+            issue("2026-03", Some("2026-03"), &[apr])
+                .unwrap_err()
+                .code(),
+            "statement_already_issued"
+        );
+        assert_eq!(
+            issue("2026-02", Some("2026-03"), &[feb])
+                .unwrap_err()
+                .code(),
+            "month_out_of_order"
+        );
+        assert_eq!(
+            issue("2026-05", Some("2026-04"), &[]).unwrap_err().code(),
+            "month_not_over"
+        );
+        assert_eq!(
+            issue("2026-04", Some("2026-03"), &[]).unwrap_err().code(),
+            "nothing_to_issue"
+        );
     }
 
     #[test]

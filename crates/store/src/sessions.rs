@@ -14,6 +14,7 @@ use std::str::FromStr;
 use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
 use mentorship_domain::events::{Event, SessionFacts, Step};
+use mentorship_domain::money::Money;
 use mentorship_domain::people::Role;
 use mentorship_domain::policy::Policies;
 use mentorship_domain::sessions::{
@@ -26,12 +27,12 @@ use mentorship_domain::weeks::WeekKey;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::absences;
 use crate::db::{Query, Tx, query};
 use crate::mentors::{Mentor, enum_from};
 use crate::record::{self, Change, Record, versioned_fields};
 use crate::students::Student;
 use crate::{Page, PageRequest, Store, StoreError};
+use crate::{absences, rates, referrals};
 
 /// A session as stored, with the names and zones of its two people (and the mentor's manager),
 /// which its messages and views need.
@@ -60,6 +61,8 @@ pub struct Session {
     pub notes_at: Option<DateTime<Utc>>,
     pub notes_due_at: DateTime<Utc>,
     pub notes_late: bool,
+    /// The hourly rate frozen when the outcome (or cancellation) was recorded.
+    pub rate: Option<Money>,
     pub booked_by: Option<Uuid>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -96,6 +99,7 @@ pub(crate) struct SessionRow {
     notes_at: Option<DateTime<Utc>>,
     notes_due_at: DateTime<Utc>,
     notes_late: bool,
+    rate_cents: Option<i64>,
     booked_by: Option<Uuid>,
     version: i64,
     created_at: DateTime<Utc>,
@@ -133,6 +137,11 @@ impl TryFrom<SessionRow> for Session {
             notes_at: r.notes_at,
             notes_due_at: r.notes_due_at,
             notes_late: r.notes_late,
+            rate: r
+                .rate_cents
+                .map(Money::from_cents)
+                .transpose()
+                .map_err(|_| corrupt("rate"))?,
             booked_by: r.booked_by,
             version: r.version,
             created_at: r.created_at,
@@ -154,7 +163,7 @@ macro_rules! select_sessions {
         concat!(
             "SELECT s.id, s.student_id, s.mentor_id, s.project_id, s.start_at, s.end_at, s.minutes, \
              s.week, s.status, s.replaces, s.replaced_by, s.status_at, s.summary, s.private_note, \
-             s.notes_at, s.notes_due_at, s.notes_late, s.booked_by, s.version, s.created_at, \
+             s.notes_at, s.notes_due_at, s.notes_late, s.rate_cents, s.booked_by, s.version, s.created_at, \
              s.updated_at, su.name AS student_name, st.time_zone AS student_zone, \
              mu.name AS mentor_name, m.time_zone AS mentor_zone, m.manager_id \
              FROM sessions s JOIN students st ON st.user_id = s.student_id \
@@ -185,7 +194,8 @@ impl Record for Session {
     fn update(&self, version: i64) -> Query {
         const SQL: &str = "UPDATE sessions SET status = $2, replaced_by = $3, status_at = $4, \
                            summary = $5, private_note = $6, notes_at = $7, notes_late = $8, \
-                           version = $9, updated_at = $10 WHERE id = $1 AND version = $11";
+                           version = $9, updated_at = $10, rate_cents = $12 \
+                           WHERE id = $1 AND version = $11";
         query(SQL)
             .bind(self.id)
             .bind(self.status.as_str())
@@ -198,6 +208,7 @@ impl Record for Session {
             .bind(self.version)
             .bind(self.updated_at)
             .bind(version)
+            .bind(self.rate.map(Money::cents))
     }
 }
 
@@ -513,6 +524,7 @@ pub async fn cancel(
 ) -> Result<Session, StoreError> {
     let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let rate = rates::session_rate(&mut tx, id, policies.platform_zone).await?;
     let session = record::change(
         &mut tx,
         id,
@@ -529,6 +541,7 @@ pub async fn cancel(
                 Session {
                     status,
                     status_at: Some(crate::now()),
+                    rate: Some(rate),
                     ..s.clone()
                 },
                 [event],
@@ -548,7 +561,9 @@ pub async fn record_session_outcome(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
+    let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let rate = rates::session_rate(&mut tx, id, policies.platform_zone).await?;
     let session = record::change(
         &mut tx,
         id,
@@ -559,11 +574,13 @@ pub async fn record_session_outcome(
             Ok(Step::quiet(Session {
                 status,
                 status_at: Some(crate::now()),
+                rate: Some(rate),
                 ..s.clone()
             }))
         },
     )
     .await?;
+    referrals::qualify(&mut tx, &session, by).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -610,6 +627,7 @@ pub async fn write_notes(
         },
     )
     .await?;
+    referrals::qualify(&mut tx, &session, by).await?;
     tx.commit().await?;
     Ok(session)
 }

@@ -593,6 +593,124 @@ async fn weekly_rule_race(cluster: Cluster) {
 }
 
 /// Runs each race on PostgreSQL with two server processes and on SQLite with one.
+/// The payable items of `count` mentors in last month (Paris): each an active mentor with one
+/// student and one completed session with notes, as people would record it, moved back in time.
+async fn paid_last_month(cluster: &Cluster, scene: &Scene, count: usize) -> Vec<String> {
+    use mentorship_domain::sessions::Outcome;
+    use mentorship_store::sessions;
+    let http = &cluster.servers[0];
+    let path = path_with_project(http, scene, "Paid").await;
+    let students = cohort(http, scene, &path, count).await;
+    let a_month_ago = chrono::Utc::now() - chrono::Duration::days(31);
+    let mut mentors = Vec::with_capacity(count);
+    for (m, student) in students.iter().enumerate() {
+        let mentor = active_mentor(cluster, &path.0, &format!("paid{m}@example.com"), 1).await;
+        http.post(
+            &format!("/v1/students/{student}/assignments"),
+            &scene.manager,
+            json!({"mentor_id": mentor}),
+        )
+        .await
+        .ok(201);
+        let start = monday_in_two_weeks() + chrono::Duration::hours(9);
+        let body = json!({"student_id": student, "start": start, "project_id": path.1});
+        let booked = http.post("/v1/sessions", &scene.manager, body).await;
+        let id: uuid::Uuid = booked.ok(201)["id"].as_str().unwrap().parse().unwrap();
+        const MOVE: &str =
+            "UPDATE sessions SET start_at = $2, end_at = $3, week = $4 WHERE id = $1";
+        let week = mentorship_domain::weeks::WeekKey::of(a_month_ago, chrono_tz::Europe::Paris);
+        let moved = mentorship_store::db::query(MOVE)
+            .bind(id)
+            .bind(a_month_ago)
+            .bind(a_month_ago + chrono::Duration::minutes(30))
+            .bind(week.to_string());
+        assert_eq!(cluster.store.execute(moved).await.unwrap(), 1);
+        let by: uuid::Uuid = mentor.parse().unwrap();
+        let now = chrono::Utc::now();
+        sessions::record_session_outcome(&cluster.store, id, Outcome::Completed, by, now)
+            .await
+            .unwrap();
+        sessions::write_notes(&cluster.store, id, "Good", None, by, now)
+            .await
+            .unwrap();
+        mentors.push(mentor);
+    }
+    mentors
+}
+
+/// The month of an instant in the platform zone, `YYYY-MM`.
+fn month_of(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m")
+        .to_string()
+}
+
+/// Issuing last month from every server at once, 50 times: one statement per mentor, numbered
+/// 1..n without a gap, one line per item, one notification per statement; one mentor's
+/// statement issued by 50 requests at once: one 201.
+async fn statement_numbers_race(cluster: Cluster) {
+    const MENTORS: usize = 8;
+    let scene = scene(&cluster).await;
+    let mentors = paid_last_month(&cluster, &scene, MENTORS).await;
+    let month = month_of(chrono::Utc::now() - chrono::Duration::days(31));
+    // One mentor's statement, from everyone at once.
+    let single = race(&cluster, |_| {
+        (
+            format!("/v1/mentors/{}/statements", mentors[0]),
+            scene.manager.clone(),
+            Some(json!({"month": month})),
+        )
+    })
+    .await;
+    let won: Vec<_> = single.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(won.len(), 1, "one statement issued");
+    for reply in single.iter().filter(|r| r.status != 201) {
+        assert_eq!(reply.problem(409)["code"], "statement_already_issued");
+    }
+    // The whole month, from everyone at once.
+    let replies = race(&cluster, |_| {
+        (
+            "/v1/statements/issue-month".into(),
+            scene.manager.clone(),
+            Some(json!({"month": month})),
+        )
+    })
+    .await;
+    let mut issued = 0;
+    for reply in &replies {
+        for item in reply.ok(200)["items"].as_array().unwrap() {
+            match item["outcome"].as_str().unwrap() {
+                "issued" => issued += 1,
+                "already_issued" => {}
+                other => panic!("{other}: {item}"),
+            }
+        }
+    }
+    assert_eq!(issued, MENTORS - 1, "each other mentor issued once");
+    const NUMBERS: &str = "SELECT number FROM statements WHERE month = $1 ORDER BY number";
+    let numbers: Vec<String> = cluster
+        .store
+        .scalars(mentorship_store::db::query(NUMBERS).bind(&month))
+        .await
+        .unwrap();
+    let expected: Vec<String> = (1..=MENTORS).map(|n| format!("{month}-{n:06}")).collect();
+    assert_eq!(numbers, expected, "numbers without gaps");
+    const LINES: &str = "SELECT COUNT(*) FROM statement_lines";
+    let lines: i64 = cluster
+        .store
+        .scalar(mentorship_store::db::query(LINES))
+        .await
+        .unwrap();
+    assert_eq!(lines, i64::try_from(MENTORS).unwrap());
+    const TOLD: &str = "SELECT COUNT(*) FROM notifications WHERE kind = 'statement_issued'";
+    let told: i64 = cluster
+        .store
+        .scalar(mentorship_store::db::query(TOLD))
+        .await
+        .unwrap();
+    assert_eq!(told, i64::try_from(MENTORS).unwrap());
+}
+
 macro_rules! raced {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -625,4 +743,5 @@ raced!(
     automatic_assignment_race,
     idempotency_key_race,
     weekly_rule_race,
+    statement_numbers_race,
 );

@@ -15,6 +15,7 @@ mod matrix;
 mod notifications;
 mod onboarding;
 mod ops;
+mod pay;
 mod sessions;
 mod store;
 mod students;

@@ -225,6 +225,28 @@ const MATRIX: &[Row] = &[
     row("DELETE /v1/me/calendar-feed",    NoId,     None,                [401, 404, 404, 204, 204, 204, 204, 403, 403]),
     row("GET /v1/calendar-feeds/{token}", Existing, None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("GET /v1/calendar-feeds/{token}", Missing,  None,                [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    // Pay. Rate cards are read by everyone logged in and published by admins. Drafts are of
+    // this month; mentor B has an issued statement of last month (Others).
+    row("GET /v1/rate-cards",             NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("GET /v1/rate-cards/current",     NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("POST /v1/rate-cards",            NoId,     None,                [401, 201, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/mentors/{id}/referrals", Own,      None,                [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/referrals", Others,   None,                [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/referrals", Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/statements/draft", Own, None,              [401, 404, 404, 200, 200, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/statements/draft", Others, None,           [401, 200, 200, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/mentors/{id}/statements/draft", Missing, None,          [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    // Others: the bystander mentor, who has nothing to be paid.
+    row("POST /v1/mentors/{id}/statements", Others, None,                [401, 409, 409, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/mentors/{id}/statements", Missing, None,               [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/statements/issue-month", NoId,    None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/statements",             NoId,     None,                [401, 200, 200, 200, 200, 403, 403, 403, 403]),
+    row("GET /v1/statements/payout",      NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/statements/{id}",        Others,   None,                [401, 200, 200, 404, 200, 404, 404, 403, 403]),
+    row("GET /v1/statements/{id}",        Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/statements/{id}/approve", Missing, None,               [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/statements/{id}/dispute", Missing, None,               [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("POST /v1/statements/{id}/pay",   Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
 ];
 
 const ALL_SCOPES: [&str; 6] = [
@@ -259,6 +281,8 @@ struct World {
     session_id: String,
     /// A report of mentor A about the bystander student.
     report_id: String,
+    /// Mentor B's statement of last month.
+    statement_id: String,
 }
 
 async fn make_key(app: &TestApp, owner: &str, scopes: &[&str]) -> String {
@@ -367,6 +391,7 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     let report_id = report.ok(201)["id"].as_str().unwrap().to_owned();
+    let statement_id = paid_statement(app, &admin, &tokens[4], &ids[4], &student_project).await;
     World {
         tokens,
         ids,
@@ -380,7 +405,71 @@ async fn world(app: &TestApp) -> World {
         student_project,
         session_id,
         report_id,
+        statement_id,
     }
+}
+
+/// Last month in the platform zone, `YYYY-MM`.
+fn last_month() -> String {
+    use chrono::Datelike;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let first = today.with_day(1).unwrap() - chrono::Months::new(1);
+    first.format("%Y-%m").to_string()
+}
+
+/// An issued statement of mentor B for last month: a student of theirs, a session moved back
+/// to last month, completed, with notes.
+async fn paid_statement(
+    app: &TestApp,
+    admin: &str,
+    mentor: &Option<String>,
+    mentor_id: &Option<String>,
+    project: &str,
+) -> String {
+    let (mentor, mentor_id) = (mentor.as_deref().unwrap(), mentor_id.as_deref().unwrap());
+    app.open_places(mentor, mentor_id, 5).await;
+    let (_, payee) = app.student(admin, "payee@example.com").await;
+    app.assign(admin, &payee, mentor_id).await;
+    let body = json!({"student_id": payee, "start": week_ahead(0), "project_id": project});
+    let session = app.post("/v1/sessions", admin, body).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a_month_ago = chrono::Utc::now() - chrono::Duration::days(31);
+    app.move_session_to(&session, a_month_ago).await;
+    let url = format!("/v1/sessions/{session}");
+    app.post(
+        &format!("{url}/outcome"),
+        mentor,
+        json!({"outcome": "completed"}),
+    )
+    .await
+    .ok(200);
+    app.call(
+        "PUT",
+        &format!("{url}/notes"),
+        Some(mentor),
+        Some(json!({"summary": "Done"})),
+        &[],
+    )
+    .await
+    .ok(200);
+    let issued = app
+        .post(
+            &format!("/v1/mentors/{mentor_id}/statements"),
+            admin,
+            json!({"month": month_of(a_month_ago)}),
+        )
+        .await;
+    issued.ok(201)["id"].as_str().unwrap().to_owned()
+}
+
+fn month_of(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m")
+        .to_string()
 }
 
 /// Monday 10:00 UTC of the `weeks`-th week from now, on and after two weeks ahead.
@@ -881,6 +970,33 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             });
             (None, Some(body), None)
         }
+        ("POST /v1/rate-cards", _) => {
+            let day = chrono::Utc::now().date_naive() + chrono::Days::new(30 + n as u64);
+            let cells = [["30.00"; 3]; 3];
+            (
+                None,
+                Some(json!({"effective_on": day, "cells": cells})),
+                None,
+            )
+        }
+        ("POST /v1/mentors/{id}/statements", t) => (
+            Some(world.mentor_target(caller, t, missing)),
+            Some(json!({"month": last_month()})),
+            None,
+        ),
+        ("POST /v1/statements/issue-month", _) => {
+            (None, Some(json!({"month": last_month()})), None)
+        }
+        ("GET /v1/statements/{id}", Others) => (Some(world.statement_id.clone()), None, None),
+        ("POST /v1/statements/{id}/approve", _) => (Some(missing), Some(json!({})), None),
+        ("POST /v1/statements/{id}/dispute", _) => {
+            (Some(missing), Some(json!({"reason": "Cell."})), None)
+        }
+        ("POST /v1/statements/{id}/pay", _) => (
+            Some(missing),
+            Some(json!({"payment_reference": "Cell", "paid_on": "2026-11-05"})),
+            None,
+        ),
         (op, Others) if moves_a_fresh_mentor(op) => {
             let (_, id) = app.applicant(&format!("fresh{n}@example.com")).await;
             let status = if op.ends_with("/reinstate") {
@@ -963,6 +1079,15 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             .replace("{absence_id}", &absence_id)
             .replace("{token}", id),
         None => pattern.to_owned(),
+    };
+    // The operations that need a month say which.
+    let path = match row.operation {
+        "GET /v1/mentors/{id}/statements/draft" => {
+            let this_month = month_of(chrono::Utc::now());
+            format!("{path}?month={this_month}")
+        }
+        "GET /v1/statements/payout" => format!("{path}?month={}", last_month()),
+        _ => path,
     };
     if row.operation == "POST /v1/mentors/{id}/documents/{kind}" {
         let (content_type, form) = forms::form("id.pdf", PDF, None);

@@ -11,6 +11,7 @@ pub mod mentors;
 pub mod notifications;
 pub mod ops;
 pub mod path_requests;
+pub mod pay;
 pub mod reports;
 pub mod sessions;
 pub mod students;

@@ -71,6 +71,10 @@ pub struct SessionView {
     pub notes_due_at: DateTime<Utc>,
     /// The notes were first written after they were due.
     pub notes_late: bool,
+    /// The hourly rate, frozen when the outcome (or cancellation) was recorded: the rate card's
+    /// cell in force at the start. `null` before, and always for the student.
+    #[schema(schema_with = crate::openapi::optional_money_schema)]
+    pub rate: Option<mentorship_domain::money::Money>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -82,7 +86,7 @@ fn local(at: DateTime<Utc>, zone: &str) -> String {
 }
 
 impl SessionView {
-    /// The session as `viewer` may read it: a student never reads the private note.
+    /// The session as `viewer` may read it: a student never reads the private note nor the rate.
     pub fn for_viewer(s: Session, viewer: Role) -> Self {
         SessionView {
             id: s.id,
@@ -108,6 +112,7 @@ impl SessionView {
             notes_at: s.notes_at,
             notes_due_at: s.notes_due_at,
             notes_late: s.notes_late,
+            rate: s.rate.filter(|_| viewer != Role::Student),
             created_at: s.created_at,
             updated_at: s.updated_at,
         }
