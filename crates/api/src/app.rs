@@ -27,7 +27,7 @@ use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
     absences, api_keys, applications, auth, calendars, catalog, documents, mentors, ops,
-    path_requests, pay, reports, sessions, students, users as user_routes,
+    path_requests, pay, policies, reports, sessions, students, users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -138,7 +138,10 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(pay::get_statement)
         .service(pay::approve_statement)
         .service(pay::dispute_statement)
-        .service(pay::pay_statement);
+        .service(pay::pay_statement)
+        .service(policies::get_policies)
+        .service(policies::policy_history)
+        .service(policies::put_policies);
 }
 
 /// The contract, generated from the handlers.

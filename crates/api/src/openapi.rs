@@ -58,6 +58,7 @@ use mentorship_domain::statements::{ItemKind, StatementStatus};
         (name = "reports", description = "Mentors' reports of students in difficulty"),
         (name = "calendars", description = "Private calendar feeds of one's sessions (RFC 5545)"),
         (name = "pay", description = "Rate cards, referral bonuses and monthly statements"),
+        (name = "policies", description = "The program's adjustable rules (RULES.md's *(policy)* values)"),
     )
 )]
 pub struct ApiDoc;

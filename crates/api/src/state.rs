@@ -1,9 +1,9 @@
 //! What every handler can reach: the store, the token keys, the password hasher, the throttles,
-//! the file store and the policies. Built once at start and shared by every worker.
+//! the file store. Built once at start and shared by every worker.
 
 use std::sync::Arc;
 
-use mentorship_domain::policy::Policies;
+use mentorship_domain::policy::{MAX_DOCUMENT_BYTES_LIMIT, Policies};
 use mentorship_store::Store;
 
 use crate::app::openapi;
@@ -30,8 +30,6 @@ pub struct AppState {
     pub throttle: Throttle,
     /// Encrypted onboarding files.
     pub files: FileStore,
-    /// The program's policies (RULES.md *(policy)* values); defaults until admins can edit them.
-    pub policies: Policies,
     pub metrics: Arc<Metrics>,
     /// What the contract says of each operation (methods, query parameters, API key scopes).
     pub operations: Operations,
@@ -43,10 +41,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The policies in force, as the database holds them now: a change made through any
+    /// instance holds on this one at its next request.
+    pub async fn policies(&self) -> Result<Policies, ApiError> {
+        Ok(mentorship_store::policies::current(&self.store)
+            .await?
+            .policies)
+    }
+
     pub fn new(config: &Config, store: Store, jwt_secret: &[u8]) -> Result<Self, ApiError> {
-        let policies = Policies::default();
-        // A document's form: the file and a few small fields.
-        let document_form = usize::try_from(policies.max_document_bytes)
+        // A document's form: the file (as large as any policy may allow) and a few small fields.
+        let document_form = usize::try_from(MAX_DOCUMENT_BYTES_LIMIT)
             .unwrap_or(usize::MAX)
             .saturating_add(64 * 1024);
         let max_request_bytes = largest_body(config.max_body_bytes).max(document_form);
@@ -70,7 +75,6 @@ impl AppState {
                 config.files_dir.clone(),
                 &file_key(config).map_err(ApiError::Internal)?,
             )?,
-            policies,
             metrics: Arc::default(),
             operations: Operations::of(&openapi()),
             app_url: config.app_url.clone(),

@@ -117,6 +117,26 @@ impl Policies {
         if self.max_document_bytes == 0 {
             problems.push(PolicyError::MaxDocumentBytesZero);
         }
+        if self.max_document_bytes > MAX_DOCUMENT_BYTES_LIMIT {
+            problems.push(PolicyError::MaxDocumentBytesTooLarge(
+                self.max_document_bytes,
+            ));
+        }
+        if self.min_professional_experience_years > 40 {
+            problems.push(PolicyError::ProfessionalYearsTooMany(
+                self.min_professional_experience_years,
+            ));
+        }
+        if self.min_field_experience_years > 40 {
+            problems.push(PolicyError::FieldYearsTooMany(
+                self.min_field_experience_years,
+            ));
+        }
+        if !(1..=MAX_REQUESTED_STUDENTS_LIMIT).contains(&self.max_requested_students) {
+            problems.push(PolicyError::RequestedStudentsOutOfRange(
+                self.max_requested_students,
+            ));
+        }
         // A week of notice is already more than a weekly rhythm allows; beyond is a typo.
         if self.cancellation_notice_hours > 7 * 24 {
             problems.push(PolicyError::CancellationNoticeTooLong(
@@ -132,6 +152,12 @@ impl Policies {
 }
 
 /// Why a proposed policy value is refused.
+/// The largest document size a policy may allow: what the server accepts in a request body.
+pub const MAX_DOCUMENT_BYTES_LIMIT: u64 = 50 * 1024 * 1024;
+
+/// The most students a mentor may ask for under any policy (the database holds requests to it).
+pub const MAX_REQUESTED_STUDENTS_LIMIT: u32 = 50;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     #[error("{0} is not a percentage between 0 and 100")]
@@ -142,6 +168,14 @@ pub enum PolicyError {
     CancellationNoticeTooLong(u32),
     #[error("a notes grace of {0} days reaches the next week's session")]
     NotesGraceTooLong(u32),
+    #[error("documents of {0} bytes are more than the 50 MiB the server accepts")]
+    MaxDocumentBytesTooLarge(u64),
+    #[error("{0} years of professional experience is more than 40")]
+    ProfessionalYearsTooMany(u8),
+    #[error("{0} years of experience in the field is more than 40")]
+    FieldYearsTooMany(u8),
+    #[error("a mentor may ask for 1 to 50 students, not {0}")]
+    RequestedStudentsOutOfRange(u32),
 }
 
 crate::refusal_codes!(PolicyError {
@@ -149,6 +183,10 @@ crate::refusal_codes!(PolicyError {
     MaxDocumentBytesZero => "max_document_bytes_zero", InvalidField("max_document_bytes");
     CancellationNoticeTooLong => "cancellation_notice_too_long", InvalidField("cancellation_notice_hours");
     NotesGraceTooLong => "notes_grace_too_long", InvalidField("notes_grace_days");
+    MaxDocumentBytesTooLarge => "max_document_bytes_too_large", InvalidField("max_document_bytes");
+    ProfessionalYearsTooMany => "experience_too_long", InvalidField("min_professional_experience_years");
+    FieldYearsTooMany => "experience_too_long", InvalidField("min_field_experience_years");
+    RequestedStudentsOutOfRange => "requested_students_out_of_range", InvalidField("max_requested_students");
 });
 
 /// Time zones travel as IANA names ("Europe/Paris").

@@ -45,8 +45,11 @@ pub trait Notices: Send + Sync + 'static {
 /// notification and its queued email. A change whose transaction rolls back tells no one.
 pub(crate) async fn record(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
     const RECIPIENT: &str = "SELECT id, name, email FROM users WHERE id = $1";
-    // The policies are the domain's defaults until admins can change them.
-    let policies = Policies::default();
+    if events.is_empty() {
+        return Ok(());
+    }
+    // The wording quotes the policies in force (a notice, a deadline).
+    let policies = crate::policies::in_force(tx).await?;
     for event in events {
         for person in event.told() {
             let to: Recipient = tx

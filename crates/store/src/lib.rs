@@ -34,6 +34,7 @@ pub mod mentors;
 pub mod notifications;
 pub mod page;
 pub mod path_requests;
+pub mod policies;
 pub mod rates;
 pub mod record;
 pub mod referrals;

@@ -32,7 +32,7 @@ use crate::mentors::{Mentor, enum_from};
 use crate::record::{self, Change, Record, versioned_fields};
 use crate::students::Student;
 use crate::{Page, PageRequest, Store, StoreError};
-use crate::{absences, rates, referrals};
+use crate::{absences, policies, rates, referrals};
 
 /// A session as stored, with the names and zones of its two people (and the mentor's manager),
 /// which its messages and views need.
@@ -267,8 +267,8 @@ pub async fn book(
     booking: &NewBooking,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
-    let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let policies = policies::in_force(&mut tx).await?;
     let session = book_in(&mut tx, booking, None, now, &policies).await?;
     let event = Event::SessionBooked {
         session: session.facts()?,
@@ -473,9 +473,9 @@ pub async fn reschedule(
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
     const REPLACED_BY: &str = "UPDATE sessions SET replaced_by = $2 WHERE id = $1";
-    let policies = Policies::default();
     let current = get(store, id).await?;
     let mut tx = store.begin().await?;
+    let policies = policies::in_force(&mut tx).await?;
     // The order of every booking: the student, then the mentor; then the session.
     let _: Student = record::lock(&mut tx, current.student_id).await?;
     let _: Mentor = record::lock(&mut tx, current.mentor_id).await?;
@@ -522,8 +522,8 @@ pub async fn cancel(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
-    let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let policies = policies::in_force(&mut tx).await?;
     let rate = rates::session_rate(&mut tx, id, policies.platform_zone).await?;
     let session = record::change(
         &mut tx,
@@ -561,8 +561,8 @@ pub async fn record_session_outcome(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
-    let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let policies = policies::in_force(&mut tx).await?;
     let rate = rates::session_rate(&mut tx, id, policies.platform_zone).await?;
     let session = record::change(
         &mut tx,
@@ -595,8 +595,8 @@ pub async fn write_notes(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
-    let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let policies = policies::in_force(&mut tx).await?;
     let session = record::change(
         &mut tx,
         id,

@@ -264,7 +264,7 @@ pub async fn draft(
     month: StatementMonth,
     now: DateTime<Utc>,
 ) -> Result<Statement, StoreError> {
-    let policies = Policies::default();
+    let policies = crate::policies::current(store).await?.policies;
     let last = month_of(
         store
             .scalars::<String>(last_issued_query(mentor_id))
@@ -300,8 +300,8 @@ pub async fn issue(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<StatementWithLines, StoreError> {
-    let policies = Policies::default();
     let mut tx = store.begin().await?;
+    let policies = crate::policies::in_force(&mut tx).await?;
     // One issuer of a mentor at a time: the second sees the first's statement.
     record::lock::<Mentor>(&mut tx, mentor_id).await?;
     let last = month_of(
@@ -422,7 +422,7 @@ pub async fn issue_month(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<MonthIssue>, StoreError> {
-    let policies = Policies::default();
+    let policies = crate::policies::current(store).await?.policies;
     let ends_at = month.ends_at(policies.platform_zone);
     if now < ends_at {
         return Err(StoreError::refused(&StatementRefusal::MonthNotOver {

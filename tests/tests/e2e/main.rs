@@ -16,6 +16,8 @@ mod notifications;
 mod onboarding;
 mod ops;
 mod pay;
+mod pay_year;
+mod policies;
 mod sessions;
 mod store;
 mod students;

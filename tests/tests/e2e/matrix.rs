@@ -247,6 +247,11 @@ const MATRIX: &[Row] = &[
     row("POST /v1/statements/{id}/approve", Missing, None,               [401, 404, 404, 404, 404, 404, 404, 403, 403]),
     row("POST /v1/statements/{id}/dispute", Missing, None,               [401, 404, 404, 404, 404, 404, 404, 403, 403]),
     row("POST /v1/statements/{id}/pay",   Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    // Policies: read by everyone logged in, their history by staff, changed by admins (here
+    // to the same values, which changes nothing).
+    row("GET /v1/policies",               NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("GET /v1/policies/history",       NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("PUT /v1/policies",               NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
 ];
 
 const ALL_SCOPES: [&str; 6] = [
@@ -969,6 +974,11 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
                 "country": "DE", "right_to_work_attested": true,
             });
             (None, Some(body), None)
+        }
+        ("PUT /v1/policies", _) => {
+            let current = app.get("/v1/policies", &world.admin).await;
+            let body = current.ok(200)["policies"].clone();
+            (None, Some(body), Some("/v1/policies".to_owned()))
         }
         ("POST /v1/rate-cards", _) => {
             let day = chrono::Utc::now().date_naive() + chrono::Days::new(30 + n as u64);

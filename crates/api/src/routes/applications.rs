@@ -220,6 +220,7 @@ pub async fn apply(
         right_to_work_attested: body.right_to_work_attested,
     };
     let zone = body.time_zone.as_deref().and_then(|z| z.parse().ok());
+    let policies = state.policies().await?;
     let application = NewApplication {
         account: NewUser {
             email,
@@ -232,9 +233,9 @@ pub async fn apply(
         legal_status: body.legal_status,
         country: body.country,
         referrer_id,
-        time_zone: zone_or_default(zone, &state.policies).name().to_owned(),
+        time_zone: zone_or_default(zone, &policies).name().to_owned(),
     };
-    let mentor = mentors::apply(&state.store, application, &state.policies).await?;
+    let mentor = mentors::apply(&state.store, application, &policies).await?;
     Ok(created(
         format!("/v1/mentor-applications/{}", mentor.id),
         mentor.version,

@@ -229,14 +229,15 @@ pub async fn upload_document(
             "only the applicant sends their documents".into(),
         ));
     }
-    let upload = read_form(form, state.policies.max_document_bytes).await?;
+    let policies = state.policies().await?;
+    let upload = read_form(form, policies.max_document_bytes).await?;
     let head: Vec<u8> = upload.content.iter().take(16).copied().collect();
     let facts = DocumentUpload {
         kind,
         first_bytes: &head,
         size_bytes: u64::try_from(upload.content.len()).unwrap_or(u64::MAX),
         issued_on: upload.issued_on,
-        uploaded_on: local_date(Utc::now(), state.policies.platform_zone),
+        uploaded_on: local_date(Utc::now(), policies.platform_zone),
     };
     // Checked before anything is stored (with every refusal at once); checked again in the
     // transaction, against the state a concurrent request may have changed.
@@ -245,7 +246,7 @@ pub async fn upload_document(
     }
     let mentor = mentorship_store::mentors::get(&state.store, id).await?;
     let current = documents::checklist(&documents::current(&state.store, id).await?).status(kind);
-    let file_type = rules::validate_document(&facts, mentor.status, current, &state.policies)
+    let file_type = rules::validate_document(&facts, mentor.status, current, &policies)
         .map_err(|refusals| ApiError::refusals(&refusals))?;
     let file = StoredFile {
         key: state.files.put(upload.content).await?,
@@ -253,7 +254,7 @@ pub async fn upload_document(
         size_bytes: i64::try_from(facts.size_bytes).unwrap_or(i64::MAX),
     };
     let key = file.key.clone();
-    let stored = documents::submit(&state.store, id, &facts, file, &state.policies).await;
+    let stored = documents::submit(&state.store, id, &facts, file, &policies).await;
     if let Err(e) = stored {
         // Nothing half-kept: a refused document leaves no file behind.
         state.files.delete(&key).await?;

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use mentorship_domain::calendar::local_date;
 use mentorship_domain::capacity;
 use mentorship_domain::mentors::{self as rules, ContractState, MentorStatus};
-use mentorship_domain::rates::RateCard;
 use mentorship_domain::referrals::referral_code;
 use mentorship_store::catalog;
 use mentorship_store::mentors::{self, Mentor, ProfileChanges};
@@ -211,8 +210,9 @@ pub async fn update_mentor(
             "only staff change a mentor's manager".into(),
         ));
     }
+    let policies = state.policies().await?;
     if let Some(requested) = body.requested_students {
-        capacity::check_requested_students(requested, &state.policies)
+        capacity::check_requested_students(requested, &policies)
             .map_err(|r| ApiError::refused(&r))?;
     }
     let changes = ProfileChanges {
@@ -318,14 +318,14 @@ pub async fn get_contract(
         Ok(ContractState::Signed) => "signed",
         Err(refused) => return Err(ApiError::refused(&refused)),
     };
-    // The contract carries the day it was signed, or today's until then, in the platform zone.
-    let date = local_date(
-        signed_at.unwrap_or_else(Utc::now),
-        state.policies.platform_zone,
-    );
+    // The contract carries the day it was signed, or today's until then, in the platform zone,
+    // and the rates of the card in force that day.
+    let policies = state.policies().await?;
+    let date = local_date(signed_at.unwrap_or_else(Utc::now), policies.platform_zone);
     let path = catalog::get_path(&state.store, mentor.path_id).await?;
-    // The card in force: the default one until admins publish others.
-    let card = RateCard::default();
+    let card = mentorship_store::rates::in_force(&state.store, date)
+        .await?
+        .card;
     Ok(HttpResponse::Ok().json(ContractView {
         mentor_id: mentor.id,
         state: contract_state.into(),

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod ops;
 pub mod path_requests;
 pub mod pay;
+pub mod policies;
 pub mod reports;
 pub mod sessions;
 pub mod students;

@@ -65,8 +65,9 @@ pub struct RateCardHistory {
     pub items: Vec<RateCardView>,
 }
 
-fn today(state: &AppState) -> NaiveDate {
-    local_date(Utc::now(), state.policies.platform_zone)
+async fn today(state: &AppState) -> Result<NaiveDate, ApiError> {
+    let zone = state.policies().await?.platform_zone;
+    Ok(local_date(Utc::now(), zone))
 }
 
 /// The rate card's versions, the latest effective first, with the one in force today marked.
@@ -81,7 +82,7 @@ pub async fn list_rate_cards(
     state: web::Data<AppState>,
     _principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let current = rates::in_force(&state.store, today(&state)).await?;
+    let current = rates::in_force(&state.store, today(&state).await?).await?;
     let history = rates::history(&state.store).await?;
     let items = history
         .into_iter()
@@ -101,7 +102,7 @@ pub async fn current_rate_card(
     state: web::Data<AppState>,
     _principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let current = rates::in_force(&state.store, today(&state)).await?;
+    let current = rates::in_force(&state.store, today(&state).await?).await?;
     let id = current.id;
     Ok(HttpResponse::Ok().json(card_view(current, Some(id))))
 }
@@ -167,10 +168,10 @@ pub async fn publish_rate_card(
         card,
         principal.user_id,
         Utc::now(),
-        state.policies.platform_zone,
+        state.policies().await?.platform_zone,
     )
     .await?;
-    let current = rates::in_force(&state.store, today(&state)).await?;
+    let current = rates::in_force(&state.store, today(&state).await?).await?;
     Ok(created("/v1/rate-cards".into(), 1).json(card_view(version, Some(current.id))))
 }
 

@@ -1,0 +1,18 @@
+-- The program's policies (RULES.md, the *(policy)* values): versions, never edited in place; the
+-- latest is in force from its instant. Every instance reads them here, so a change holds at once
+-- everywhere. Version 1 is RULES.md's defaults.
+CREATE TABLE policies (
+    version       BIGINT PRIMARY KEY CHECK (version >= 1),
+    body          TEXT NOT NULL,
+    effective_at  TIMESTAMPTZ NOT NULL,
+    created_by    UUID REFERENCES users (id)
+);
+INSERT INTO policies (version, body, effective_at, created_by) VALUES (1,
+    '{"min_professional_experience_years":4,"min_field_experience_years":2,"max_document_bytes":10485760,"cancellation_notice_hours":24,"outcome_factors":{"completed":100,"student_no_show":50,"late_cancelled_by_student":50,"cancelled":0,"late_cancelled_by_mentor":0},"platform_zone":"Europe/Paris","max_requested_students":50,"notes_grace_days":0}',
+    TIMESTAMPTZ '2000-01-01T00:00:00Z', NULL);
+
+-- Versions of the policies and of the rate card are kept as they were published.
+CREATE TRIGGER policies_frozen BEFORE UPDATE OR DELETE ON policies
+    FOR EACH ROW EXECUTE FUNCTION never_changed();
+CREATE TRIGGER rate_cards_frozen BEFORE UPDATE OR DELETE ON rate_cards
+    FOR EACH ROW EXECUTE FUNCTION never_changed();
