@@ -76,13 +76,20 @@ lint-openapi:
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	  npx --yes @redocly/cli@$(REDOCLY_CLI_VERSION) lint --config redocly.yaml openapi/openapi.json
 
-.PHONY: bench bench-cohort check-bench
+.PHONY: bench bench-cohort bench-statements check-bench
 
 ## Benchmarks (not part of `make test`: timings are noisy). Release build, server and wrk pinned to
 ## separate cores, each endpoint as a ratio to its ceiling; writes bench/results/latest.json.
-## See BENCHMARKS.md. Installs wrk (and curl) with apt-get when missing.
+## See BENCHMARKS.md. Installs wrk (and curl) with apt-get when missing. Then issuing a month
+## (bench-statements).
 bench:
 	CARGO="$(CARGO)" bench/run.sh
+	CARGO="$(CARGO)" bench/statements.sh
+
+## Issuing a month for 1,000 mentors over HTTP against the store alone, on SQLite and, with
+## BENCH_POSTGRES_URL, on PostgreSQL; writes bench/results/statements.json.
+bench-statements:
+	CARGO="$(CARGO)" bench/statements.sh
 
 ## What a 500-student cohort costs against 500 single enrollments, on SQLite and, with
 ## BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres, on PostgreSQL; writes

@@ -5,6 +5,7 @@ mod ceilings;
 mod measurement;
 mod report;
 mod sessions;
+mod statements;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -30,6 +31,13 @@ const USAGE: &str = "usage: mentorship-bench <command>
   storage book --bodies FILE [--from N] [--connections N] [--seconds S]
   storage my-sessions --mentor EMAIL [--connections N] [--seconds S]
       the booking and my-sessions ceilings: sessions::book and sessions::list in a closed loop
+  seed-statements [--mentors N] [--sessions N]
+      seed DATABASE_URL with active mentors, each with a student and completed sessions with
+      notes in last month (1,000 and 4 by default)
+  storage issue-month
+      the issuing ceiling: statements::issue_month of last month on DATABASE_URL, timed; prints JSON
+  last-month
+      print last month in the platform zone (YYYY-MM)
   argon2 [--seconds S]
       the login ceiling: password verifications with the API's hasher; prints JSON
   report RESULTS_DIR OUT_JSON
@@ -68,6 +76,18 @@ fn run(args: &[String]) -> Result<(), String> {
                 weeks: flag(args, "--weeks")?.unwrap_or(40),
             };
             runtime()?.block_on(sessions::seed(&config()?, seed, Path::new(&out)))
+        }
+        ["seed-statements"] => runtime()?.block_on(statements::seed(
+            &config()?,
+            flag(args, "--mentors")?.unwrap_or(1000),
+            flag(args, "--sessions")?.unwrap_or(4),
+        )),
+        ["storage", "issue-month"] => {
+            print_json(&runtime()?.block_on(statements::issue_month(&config()?))?)
+        }
+        ["last-month"] => {
+            println!("{}", statements::last_month()?);
+            Ok(())
         }
         ["storage", "book"] => {
             let bodies: String =
@@ -156,7 +176,7 @@ where
         .map_err(|e| format!("{name} `{value}`: {e}"))
 }
 
-fn print_json(measured: &measurement::Measurement) -> Result<(), String> {
+fn print_json(measured: &impl serde::Serialize) -> Result<(), String> {
     println!(
         "{}",
         serde_json::to_string(measured).map_err(|e| e.to_string())?

@@ -203,7 +203,7 @@ pub async fn seed(config: &Config, seed: Seed, out: &Path) -> Result<(), String>
 }
 
 /// The bootstrap admin, who books as staff would.
-async fn admin_of(config: &Config, store: &Store) -> Result<Uuid, String> {
+pub(crate) async fn admin_of(config: &Config, store: &Store) -> Result<Uuid, String> {
     let (email, _) = config
         .bootstrap_admin
         .as_ref()

@@ -641,7 +641,7 @@ pub async fn get(store: &Store, id: Uuid) -> Result<Session, StoreError> {
 }
 
 /// Where a list of sessions continues: after this start, and this id among equal starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SessionKey {
     pub start: DateTime<Utc>,
     pub id: Uuid,
@@ -705,7 +705,16 @@ pub async fn list(
         start: DateTime::<Utc>::UNIX_EPOCH,
         id: Uuid::nil(),
     };
-    let after = page.after_or(first);
+    // A lower bound on the start is also the keyset's: the index range then begins there,
+    // instead of at the first session ever (a mentor's upcoming sessions would otherwise scan
+    // all their past ones). Ids are never nil, so `(start, id) > (from, nil)` is `start >= from`.
+    let after = match filter.from {
+        Some(from) => page.after_or(first).max(SessionKey {
+            start: from,
+            id: Uuid::nil(),
+        }),
+        None => page.after_or(first),
+    };
     let flag = |on: bool| i64::from(on);
     let status = filter.status.map(SessionStatus::as_str).unwrap_or_default();
     // The student's index when a student is named (a mentor then filters), else the mentor's.

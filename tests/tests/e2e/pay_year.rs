@@ -397,7 +397,11 @@ async fn check(
         .map(|(m, p)| (p.mentor_id.as_str(), m))
         .collect();
     // The year went every way the rules allow.
-    assert!(statements.len() > MENTORS * 10, "{} statements", statements.len());
+    assert!(
+        statements.len() > MENTORS * 10,
+        "{} statements",
+        statements.len()
+    );
     let late = statements
         .values()
         .flat_map(|s| s["lines"].as_array().unwrap().iter())
