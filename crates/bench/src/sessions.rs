@@ -99,32 +99,7 @@ pub async fn seed(config: &Config, seed: Seed, out: &Path) -> Result<(), String>
     let text = |e: mentorship_store::StoreError| e.to_string();
     // Everything is made by the bootstrap admin, as staff would make it.
     let actor = admin_of(config, &store).await?;
-    let level = Level::new(1).map_err(|e| e.to_string())?;
-    let path = catalog::create_path(
-        &store,
-        catalog::PathFields {
-            title: format!("Bench sessions {}", Uuid::now_v7()),
-            field: "bench".into(),
-            complexity: level,
-            description: String::new(),
-        },
-        actor,
-    )
-    .await
-    .map_err(text)?;
-    let project = catalog::create_project(
-        &store,
-        path.id,
-        catalog::ProjectFields {
-            title: "Bench project".into(),
-            position: None,
-            difficulty: level,
-            description: String::new(),
-        },
-        actor,
-    )
-    .await
-    .map_err(text)?;
+    let (path, project) = bench_catalog(&store, "Bench sessions", actor).await?;
     let hash = Passwords::new(1)
         .map_err(|e| e.to_string())?
         .hash(MENTOR_PASSWORD.into())
@@ -133,14 +108,14 @@ pub async fn seed(config: &Config, seed: Seed, out: &Path) -> Result<(), String>
     let rhythm = check_student("Europe/Paris", 30, None, true).map_err(|r| format!("{r:?}"))?;
     let mut students_of = Vec::new();
     for m in 0..seed.mentors {
-        let mentor_id = mentor(&store, path.id, m, &hash, actor).await?;
+        let mentor_id = mentor(&store, path, m, &hash, actor).await?;
         let cohort: Vec<(NewStudent, Invitation)> = (0..seed.students)
             .map(|k| {
                 let new = NewStudent {
                     name: format!("Bench Student {m}.{k}"),
                     email: format!("bench.student{m}.{k}@example.com"),
-                    path_id: path.id,
-                    project_id: project.id,
+                    path_id: path,
+                    project_id: project,
                     rhythm,
                 };
                 let invitation = Invitation {
@@ -180,7 +155,7 @@ pub async fn seed(config: &Config, seed: Seed, out: &Path) -> Result<(), String>
             for k in 0..seed.students {
                 for ids in &students_of {
                     let body = serde_json::json!({
-                        "student_id": ids[k], "start": start(first, week, k), "project_id": project.id,
+                        "student_id": ids[k], "start": start(first, week, k), "project_id": project,
                     });
                     lines.push_str(&body.to_string());
                     lines.push('\n');
@@ -200,6 +175,36 @@ pub async fn seed(config: &Config, seed: Seed, out: &Path) -> Result<(), String>
     )?;
     store.close().await;
     Ok(())
+}
+
+/// A path (complexity 1) titled `title` with one project (difficulty 1), made by `actor`: the
+/// catalog of a bench scenario. Their ids.
+pub(crate) async fn bench_catalog(
+    store: &Store,
+    title: &str,
+    actor: Uuid,
+) -> Result<(Uuid, Uuid), String> {
+    let text = |e: mentorship_store::StoreError| e.to_string();
+    let level = Level::new(1).map_err(|e| e.to_string())?;
+    let fields = catalog::PathFields {
+        title: format!("{title} {}", Uuid::now_v7()),
+        field: "bench".into(),
+        complexity: level,
+        description: String::new(),
+    };
+    let path = catalog::create_path(store, fields, actor)
+        .await
+        .map_err(text)?;
+    let fields = catalog::ProjectFields {
+        title: "Bench project".into(),
+        position: None,
+        difficulty: level,
+        description: String::new(),
+    };
+    let project = catalog::create_project(store, path.id, fields, actor)
+        .await
+        .map_err(text)?;
+    Ok((path.id, project.id))
 }
 
 /// The bootstrap admin, who books as staff would.

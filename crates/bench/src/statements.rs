@@ -7,16 +7,15 @@ use std::time::Instant;
 use chrono::{Datelike, Months, TimeZone, Utc};
 use mentorship_api::app::open_store;
 use mentorship_api::config::Config;
-use mentorship_domain::catalog::Level;
 use mentorship_domain::policy::Policies;
 use mentorship_domain::statements::StatementMonth;
 use mentorship_domain::weeks::WeekKey;
+use mentorship_store::Store;
 use mentorship_store::db::query;
 use mentorship_store::statements::{self, MonthIssue};
-use mentorship_store::{Store, catalog};
 use uuid::Uuid;
 
-use crate::sessions::admin_of;
+use crate::sessions::{admin_of, bench_catalog};
 
 /// Last month in the platform zone (RULES.md's, which the bench's databases keep): the month
 /// the bench issues.
@@ -41,32 +40,7 @@ fn text(e: mentorship_store::StoreError) -> String {
 pub async fn seed(config: &Config, mentors: usize, sessions: usize) -> Result<(), String> {
     let store = open_store(config).await.map_err(text)?;
     let actor = admin_of(config, &store).await?;
-    let level = Level::new(1).map_err(|e| e.to_string())?;
-    let path = catalog::create_path(
-        &store,
-        catalog::PathFields {
-            title: format!("Bench statements {}", Uuid::now_v7()),
-            field: "bench".into(),
-            complexity: level,
-            description: String::new(),
-        },
-        actor,
-    )
-    .await
-    .map_err(text)?;
-    let project = catalog::create_project(
-        &store,
-        path.id,
-        catalog::ProjectFields {
-            title: "Bench project".into(),
-            position: None,
-            difficulty: level,
-            description: String::new(),
-        },
-        actor,
-    )
-    .await
-    .map_err(text)?;
+    let (path, project) = bench_catalog(&store, "Bench statements", actor).await?;
     let month = last_month()?;
     let first = Policies::default()
         .platform_zone
@@ -103,13 +77,13 @@ pub async fn seed(config: &Config, mentors: usize, sessions: usize) -> Result<()
                 .bind(now);
             tx.execute(q).await.map_err(text)?;
         }
-        tx.execute(query(MENTOR).bind(mentor).bind(path.id).bind(now))
+        tx.execute(query(MENTOR).bind(mentor).bind(path).bind(now))
             .await
             .map_err(text)?;
         let q = query(STUDENT)
             .bind(student)
-            .bind(path.id)
-            .bind(project.id)
+            .bind(path)
+            .bind(project)
             .bind(now);
         tx.execute(q).await.map_err(text)?;
         for s in 0..sessions {
@@ -118,7 +92,7 @@ pub async fn seed(config: &Config, mentors: usize, sessions: usize) -> Result<()
                 .bind(Uuid::now_v7())
                 .bind(student)
                 .bind(mentor)
-                .bind(project.id)
+                .bind(project)
                 .bind(start)
                 .bind(start + chrono::Duration::minutes(45))
                 .bind(WeekKey::of(start, Policies::default().platform_zone).to_string())

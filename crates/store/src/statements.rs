@@ -521,13 +521,8 @@ pub async fn approve(
     role: Role,
     by: Uuid,
 ) -> Result<IssuedStatement, StoreError> {
-    transition(store, id, "statement.approved", by, |s| {
-        let status = approve_statement(s.status, role).map_err(|r| StoreError::refused(&r))?;
-        Ok(Step::quiet(IssuedStatement {
-            status,
-            decided_at: Some(crate::now()),
-            ..s.clone()
-        }))
+    decided(store, id, "statement.approved", by, None, |status| {
+        approve_statement(status, role)
     })
     .await
 }
@@ -540,13 +535,32 @@ pub async fn dispute(
     reason: &str,
     by: Uuid,
 ) -> Result<IssuedStatement, StoreError> {
-    transition(store, id, "statement.disputed", by, |s| {
-        let status =
-            dispute_statement(s.status, role, reason).map_err(|r| StoreError::refused(&r))?;
+    decided(
+        store,
+        id,
+        "statement.disputed",
+        by,
+        Some(reason),
+        |status| dispute_statement(status, role, reason),
+    )
+    .await
+}
+
+/// The mentor's decision on their statement, as `step` rules, with the reason of a dispute.
+async fn decided(
+    store: &Store,
+    id: Uuid,
+    action: &'static str,
+    by: Uuid,
+    reason: Option<&str>,
+    step: impl FnOnce(StatementStatus) -> Result<StatementStatus, StatementRefusal>,
+) -> Result<IssuedStatement, StoreError> {
+    transition(store, id, action, by, |s| {
+        let status = step(s.status).map_err(|r| StoreError::refused(&r))?;
         Ok(Step::quiet(IssuedStatement {
             status,
             decided_at: Some(crate::now()),
-            dispute_reason: Some(reason.trim().to_owned()),
+            dispute_reason: reason.map(|r| r.trim().to_owned()),
             ..s.clone()
         }))
     })

@@ -464,6 +464,17 @@ async fn idempotency_key_race(cluster: Cluster) {
 }
 
 /// The Monday of the week after next, at 00:00 in Paris.
+/// Assigns a student to a mentor, as the scene's manager.
+async fn assign(http: &Http, scene: &Scene, student: &str, mentor: &str) {
+    http.post(
+        &format!("/v1/students/{student}/assignments"),
+        &scene.manager,
+        json!({"mentor_id": mentor}),
+    )
+    .await
+    .ok(201);
+}
+
 fn monday_in_two_weeks() -> chrono::DateTime<chrono::Utc> {
     use chrono::{Datelike, TimeZone};
     let paris = chrono_tz::Europe::Paris;
@@ -493,13 +504,7 @@ async fn weekly_rule_race(cluster: Cluster) {
     for m in 0..MENTORS {
         let mentor = active_mentor(&cluster, &path.0, &format!("weekly{m}@example.com"), 10).await;
         for student in &students[m * PER_MENTOR..(m + 1) * PER_MENTOR] {
-            http.post(
-                &format!("/v1/students/{student}/assignments"),
-                &scene.manager,
-                json!({"mentor_id": mentor}),
-            )
-            .await
-            .ok(201);
+            assign(http, &scene, student, &mentor).await;
         }
     }
     let first_monday = monday_in_two_weeks();
@@ -605,13 +610,7 @@ async fn paid_last_month(cluster: &Cluster, scene: &Scene, count: usize) -> Vec<
     let mut mentors = Vec::with_capacity(count);
     for (m, student) in students.iter().enumerate() {
         let mentor = active_mentor(cluster, &path.0, &format!("paid{m}@example.com"), 1).await;
-        http.post(
-            &format!("/v1/students/{student}/assignments"),
-            &scene.manager,
-            json!({"mentor_id": mentor}),
-        )
-        .await
-        .ok(201);
+        assign(http, scene, student, &mentor).await;
         let start = monday_in_two_weeks() + chrono::Duration::hours(9);
         let body = json!({"student_id": student, "start": start, "project_id": path.1});
         let booked = http.post("/v1/sessions", &scene.manager, body).await;

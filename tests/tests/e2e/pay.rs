@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 const PARIS: Tz = chrono_tz::Europe::Paris;
 
 /// The first day of the month `back` months before this one, in Paris.
-fn month_start(back: u32) -> NaiveDate {
+pub(crate) fn month_start(back: u32) -> NaiveDate {
     let today = Utc::now().with_timezone(&PARIS).date_naive();
     let first = today.with_day(1).unwrap();
     first.checked_sub_months(chrono::Months::new(back)).unwrap()
@@ -19,18 +19,27 @@ fn month_key(back: u32) -> String {
     month_start(back).format("%Y-%m").to_string()
 }
 
-/// 10:00 in Paris on the `nth` Tuesday of the month `back` months ago (distinct weeks).
-fn tuesday(back: u32, nth: u64) -> DateTime<Utc> {
-    let first = month_start(back);
+/// 10:00 in Paris on the `nth` Tuesday (0-based) of the month starting `first`: distinct
+/// weeks for distinct `nth`.
+pub(crate) fn tuesday_of(first: NaiveDate, nth: u64) -> DateTime<Utc> {
     let to_tuesday =
         (7 + Weekday::Tue.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
-    let day = first + Days::new(u64::from(to_tuesday) + 7 * nth);
+    at_ten(first + Days::new(u64::from(to_tuesday) + 7 * nth))
+}
+
+/// 10:00 in Paris on `day`.
+pub(crate) fn at_ten(day: NaiveDate) -> DateTime<Utc> {
     let time = chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap();
     PARIS
         .from_local_datetime(&day.and_time(time))
         .earliest()
         .unwrap()
         .with_timezone(&Utc)
+}
+
+/// The `nth` Tuesday of the month `back` months ago.
+fn tuesday(back: u32, nth: u64) -> DateTime<Utc> {
+    tuesday_of(month_start(back), nth)
 }
 
 /// A session of the pair booked ahead, then moved to `start` in the past, as time would pass.
@@ -41,13 +50,7 @@ async fn past_session(
     weeks_ahead: u64,
 ) -> String {
     let today = Utc::now().with_timezone(&PARIS).date_naive();
-    let ahead = today + Days::new(14 + 7 * weeks_ahead);
-    let time = chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap();
-    let ahead = PARIS
-        .from_local_datetime(&ahead.and_time(time))
-        .earliest()
-        .unwrap()
-        .with_timezone(&Utc);
+    let ahead = at_ten(today + Days::new(14 + 7 * weeks_ahead));
     let project = app.first_project(&app.harness_path().await).await;
     let body = json!({"student_id": pair.student_id, "start": ahead, "project_id": project});
     let booked = app.post("/v1/sessions", &pair.mentor, body).await;

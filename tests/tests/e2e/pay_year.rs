@@ -2,14 +2,14 @@
 //! and two sessions a month for the last twelve months, ending every way a session ends (in time
 //! and late cancellations on either side, no-shows, moves, completed with notes written at once,
 //! after the month's statement, or never); each month issued as it ends, an earlier month first
-//! when a late record makes it due; a new rate card mid-year. Then, for every mentor and month:
+//! when a late record makes it due; a new rate card and new policies mid-year. Then, for every mentor and month:
 //! each payable item on exactly one statement, the one the rules choose; every amount equal to the
 //! domain's price of it; total = sum of the lines = sum of the CSV; numbers without gaps; and no
-//! issued statement changed by what came after it.
+//! issued statement changed by what came after it (a new rate card and a policy change).
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use mentorship_domain::catalog::Level;
 use mentorship_domain::money::Money;
@@ -18,6 +18,8 @@ use mentorship_domain::policy::OutcomeFactors;
 use mentorship_domain::rates::RateCard;
 use mentorship_domain::sessions::{SessionLength, SessionStatus};
 use mentorship_tests::{Pair, TestApp, on_both_databases};
+
+use super::pay::{at_ten, month_start, tuesday_of};
 use serde_json::{Value, json};
 
 const PARIS: Tz = chrono_tz::Europe::Paris;
@@ -36,30 +38,8 @@ impl Dice {
     }
 }
 
-fn month_start(back: u32) -> NaiveDate {
-    let today = Utc::now().with_timezone(&PARIS).date_naive();
-    today.with_day(1).unwrap() - Months::new(back)
-}
-
 fn month_key(day: NaiveDate) -> String {
     day.format("%Y-%m").to_string()
-}
-
-/// 10:00 in Paris on the `nth` Tuesday (0-based) of the month starting `first`.
-fn tuesday(first: NaiveDate, nth: u64) -> DateTime<Utc> {
-    let offset =
-        (7 + Weekday::Tue.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
-    let day = first + Days::new(u64::from(offset) + 7 * nth);
-    at_ten(day)
-}
-
-fn at_ten(day: NaiveDate) -> DateTime<Utc> {
-    let time = chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap();
-    PARIS
-        .from_local_datetime(&day.and_time(time))
-        .earliest()
-        .unwrap()
-        .with_timezone(&Utc)
 }
 
 /// A payable item as the simulation saw it happen.
@@ -147,7 +127,7 @@ impl Year {
     /// the way the dice say.
     async fn session(&mut self, m: usize, first: NaiveDate, slot: u64) {
         let month = month_key(first);
-        let start = tuesday(first, slot);
+        let start = tuesday_of(first, slot);
         let ahead = at_ten(Utc::now().with_timezone(&PARIS).date_naive() + Days::new(14));
         let (mentor, student) = (self.pairs[m].mentor.clone(), self.pairs[m].student.clone());
         match self.dice.roll(10) {
@@ -371,6 +351,23 @@ async fn a_year_of_pay(app: TestApp) {
             let cells = [["40.00"; 3]; 3];
             let body = json!({"effective_on": tomorrow, "cells": cells});
             year.post("/v1/rate-cards", &year.admin.clone(), body).await;
+            // And a policy change: a longer cancellation notice, a day of grace for notes.
+            let read = year.app.get("/v1/policies", &year.admin).await;
+            let mut policies = read.ok(200)["policies"].clone();
+            policies["cancellation_notice_hours"] = json!(48);
+            policies["notes_grace_days"] = json!(1);
+            let etag = read.header("etag").unwrap();
+            let changed = year
+                .app
+                .call(
+                    "PUT",
+                    "/v1/policies",
+                    Some(&year.admin),
+                    Some(policies),
+                    &[("if-match", &etag)],
+                )
+                .await;
+            assert_eq!(changed.ok(200)["version"], 2);
             frozen = Some(year.statements().await);
         }
     }

@@ -26,6 +26,16 @@ async fn put(app: &TestApp, token: &str, etag: &str, body: Value) -> mentorship_
     .await
 }
 
+/// The codes of a 422's `errors`, in order.
+fn codes(refused: &mentorship_tests::Reply) -> Vec<String> {
+    refused.problem(422)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn policies_are_versioned_and_hold_at_once(app: TestApp) {
     let admin = app.admin().await;
     let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
@@ -55,26 +65,16 @@ async fn policies_are_versioned_and_hold_at_once(app: TestApp) {
     absurd["notes_grace_days"] = json!(9);
     absurd["max_requested_students"] = json!(0);
     absurd["outcome_factors"]["completed"] = json!(101);
-    let refused = put(&app, &admin, &etag, absurd).await;
-    let codes: Vec<&str> = refused.problem(422)["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
-    assert!(codes.contains(&"percent_out_of_range"), "{codes:?}");
+    let refused = codes(&put(&app, &admin, &etag, absurd).await);
+    assert!(
+        refused.contains(&"percent_out_of_range".to_owned()),
+        "{refused:?}"
+    );
     let mut absurd = defaults();
     absurd["notes_grace_days"] = json!(9);
     absurd["max_requested_students"] = json!(0);
-    let refused = put(&app, &admin, &etag, absurd).await;
-    let codes: Vec<&str> = refused.problem(422)["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["code"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        codes,
+        codes(&put(&app, &admin, &etag, absurd).await),
         ["requested_students_out_of_range", "notes_grace_too_long"]
     );
     // The same set changes nothing.
