@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::Compress;
-use actix_web::{App, HttpServer, http::header, web};
+use actix_web::{App, HttpResponse, HttpServer, http::header, web};
 use mentorship_domain::people::{Role, normalize_email};
 use mentorship_store::{Store, StoreError, StoreOptions, users};
 use tracing_actix_web::TracingLogger;
@@ -144,6 +144,13 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(policies::put_policies);
 }
 
+/// `/docs` leads to the Swagger UI at `/docs/`, whose pages load their parts relative to it.
+async fn to_docs() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
 /// The contract, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = App::new()
@@ -252,6 +259,7 @@ impl Application {
                 .app_data(query_config())
                 .app_data(path_config())
                 .app_data(web::PayloadConfig::new(largest_body(max_body)))
+                .route("/docs", web::get().to(to_docs))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
                 .wrap(Envelope::new(Arc::clone(&metrics)))

@@ -121,7 +121,10 @@ where
         }
         let answer = self.service.call(req);
         Box::pin(async move {
-            let response = with_problem_body(answer.await?);
+            let response = match not_modified(answer.await?) {
+                Ok(unchanged) => unchanged,
+                Err(response) => with_problem_body(response),
+            };
             Ok(finish(response, &method, id, arrived, &metrics))
         })
     }
@@ -173,6 +176,50 @@ fn finish<B>(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// A conditional read (RFC 9110, 13.1.2): a `GET` answered 200 with an `ETag` that the
+/// request's `If-None-Match` lists (weak comparison, or `*`) becomes 304 Not Modified, with the
+/// same `ETag` and no body: a client polling an object learns it has not changed without
+/// receiving it again.
+/// Gives the answer back untouched (`Err`) when it is not such a read.
+fn not_modified<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, ServiceResponse<B>> {
+    let request = response.request();
+    let wanted = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    let etag = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok());
+    let matches = match (wanted, etag) {
+        (Some(wanted), Some(etag)) => {
+            let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+            let etag = opaque(etag);
+            wanted.trim() == "*" || wanted.split(',').any(|tag| opaque(tag) == etag)
+        }
+        _ => false,
+    };
+    if !matches || request.method() != Method::GET || response.status() != StatusCode::OK {
+        return Err(response);
+    }
+    let (request, old) = response.into_parts();
+    let mut new = HttpResponse::NotModified().finish();
+    for (name, value) in old.headers() {
+        let body_header = [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+        ]
+        .contains(name);
+        if !body_header {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(request, new).map_into_right_body())
 }
 
 /// Gives an error answer without a problem body (405, 413, actix's own 400s) one, so a client

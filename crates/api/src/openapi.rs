@@ -124,7 +124,85 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
         }
     }
     add_problem_code_schema(doc, every_code);
+    for operation in doc
+        .paths
+        .paths
+        .values_mut()
+        .filter_map(|item| item.get.as_mut())
+    {
+        add_conditional_read(operation);
+    }
     add_response_headers(doc);
+    mark_binary_answers(doc);
+}
+
+/// A read whose 200 carries an `ETag` takes `If-None-Match` and may answer 304 (the envelope
+/// middleware does it for every such read).
+fn add_conditional_read(operation: &mut Operation) {
+    let tagged = operation.responses.responses.get("200").is_some_and(
+        |ok| matches!(ok, RefOr::T(response) if response.headers.contains_key("ETag")),
+    );
+    if !tagged {
+        return;
+    }
+    let parameter = utoipa::openapi::path::ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "The `ETag` of the copy the client holds: if the object still has it, the answer \
+             is 304 with no body.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(1024)),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(parameter));
+    let mut unchanged = Response::new(
+        "Not modified: the object still has the `ETag` sent in \
+                                       `If-None-Match`; no body.",
+    );
+    unchanged.headers.insert(
+        "ETag".into(),
+        RefOr::T(Header::new(ObjectBuilder::new().schema_type(Type::String))),
+    );
+    operation
+        .responses
+        .responses
+        .insert("304".into(), RefOr::T(unchanged));
+}
+
+/// Declares the answers that are files (documents: PDF, PNG, JPEG) as binary strings, so that
+/// generated clients hand over the bytes instead of dropping or decoding them as text. JSON,
+/// problems and CSV stay text.
+fn mark_binary_answers(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+    let is_text = |media: &str| media.contains("json") || media.starts_with("text/");
+    for item in doc.paths.paths.values_mut() {
+        let Some(operation) = &mut item.get else {
+            continue;
+        };
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            for (media, content) in &mut response.content {
+                if let (false, RefOr::T(content)) = (is_text(media), content) {
+                    content.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The headers every answer carries (`x-request-id`), and those of 401 (`WWW-Authenticate`) and
@@ -683,6 +761,24 @@ mod tests {
             }
         }
         assert!(listed > 100, "only {listed} codes listed");
+    }
+
+    #[test]
+    fn files_are_binary_and_tagged_reads_answer_304() {
+        let doc = crate::app::openapi();
+        let download = &doc.paths.paths["/v1/mentors/{id}/documents/{kind}/file"];
+        let ok = &download.get.as_ref().unwrap().responses.responses["200"];
+        let json = serde_json::to_value(ok).unwrap();
+        for media in ["application/pdf", "image/png", "image/jpeg"] {
+            assert_eq!(
+                json["content"][media]["schema"]["format"], "binary",
+                "{media}"
+            );
+        }
+        let path = doc.paths.paths["/v1/paths/{id}"].get.as_ref().unwrap();
+        assert!(path.responses.responses.contains_key("304"));
+        let list = doc.paths.paths["/v1/paths"].get.as_ref().unwrap();
+        assert!(!list.responses.responses.contains_key("304"));
     }
 
     #[test]

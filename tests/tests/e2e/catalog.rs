@@ -249,7 +249,39 @@ async fn twenty_concurrent_writers_all_succeed(app: TestApp) {
     assert_eq!(list["items"].as_array().unwrap().len(), 20);
 }
 
+/// A read with `If-None-Match` naming the object's current ETag answers 304 with no body; any
+/// other tag, or a changed object, answers 200 with the object.
+async fn unchanged_objects_answer_304(app: TestApp) {
+    let admin = app.admin().await;
+    let body = serde_json::json!({"title": "Rust", "field": "backend", "complexity": 2});
+    let created = app.post("/v1/paths", &admin, body).await;
+    let id = created.ok(201)["id"].as_str().unwrap().to_owned();
+    let url = format!("/v1/paths/{id}");
+    let etag = app.get(&url, &admin).await.header("etag").unwrap();
+    let read = |tag: String| {
+        let (app, url, admin) = (&app, url.clone(), admin.clone());
+        async move {
+            app.call("GET", &url, Some(&admin), None, &[("if-none-match", &tag)])
+                .await
+        }
+    };
+    let unchanged = read(etag.clone()).await;
+    assert_eq!(unchanged.status, 304);
+    assert_eq!(unchanged.body, serde_json::Value::Null);
+    assert_eq!(unchanged.header("etag"), Some(etag.clone()));
+    assert_eq!(read(format!("W/{etag}")).await.status, 304);
+    assert_eq!(read(format!("\"9\", {etag}")).await.status, 304);
+    assert_eq!(read("*".into()).await.status, 304);
+    assert_eq!(read("\"9\"".into()).await.ok(200)["id"], id.as_str());
+    app.patch(&url, &admin, &etag, serde_json::json!({"title": "Rust 2"}))
+        .await
+        .ok(200);
+    let changed = read(etag).await;
+    assert_eq!(changed.ok(200)["title"], "Rust 2");
+}
+
 on_both_databases!(
+    unchanged_objects_answer_304,
     staff_build_the_catalog_and_everyone_reads_it,
     paths_are_edited_with_their_etag,
     projects_keep_their_order,

@@ -104,7 +104,19 @@ async fn cors_and_compression_serve_v1(app: TestApp) {
     assert_eq!(health.header("content-encoding"), None);
 }
 
+/// `/docs` leads to the Swagger UI at `/docs/` (the test client follows the redirect, as a
+/// browser does).
+async fn docs_without_a_slash_lead_to_the_docs(app: TestApp) {
+    for url in ["/docs", "/docs/"] {
+        let docs = app.raw("GET", url, &[], vec![]).await;
+        assert_eq!(docs.status, 200, "{url}");
+        let page = docs.body.as_str().unwrap_or_default().to_owned();
+        assert!(page.contains("swagger-ui"), "{url}: {page}");
+    }
+}
+
 on_both_databases!(
+    docs_without_a_slash_lead_to_the_docs,
     operations_endpoints_answer,
     request_ids_are_echoed_or_made,
     cors_and_compression_serve_v1
