@@ -53,14 +53,15 @@ pub(crate) async fn qualify(tx: &mut Tx, session: &Session, by: Uuid) -> Result<
         return Ok(());
     };
     let status: MentorStatus = enum_from(&referred.status)?;
-    let now = crate::now();
     let (Some(referrer_id), false) = (referred.referrer_id, referred.qualified) else {
         return Ok(());
     };
-    let Some(qualified_at) = referral_qualified_at(status, Some(now)) else {
+    // The instant is taken under the referrer's lock, so the numbers follow the instants even
+    // when two of their referrals qualify at once.
+    tx.lock(Mentor::LOCK, referrer_id).await?;
+    let Some(qualified_at) = referral_qualified_at(status, Some(crate::now())) else {
         return Ok(());
     };
-    tx.lock(Mentor::LOCK, referrer_id).await?;
     const NEXT: &str =
         "SELECT COALESCE(MAX(nth), 0) + 1 FROM referral_qualifications WHERE referrer_id = $1";
     let nth: i64 = tx.scalar(query(NEXT).bind(referrer_id)).await?;

@@ -598,43 +598,125 @@ async fn weekly_rule_race(cluster: Cluster) {
 }
 
 /// Runs each race on PostgreSQL with two server processes and on SQLite with one.
+/// A session of `student` with `mentor` a month ago, booked by the scene's manager, moved back
+/// as time would, and completed (no notes yet): its id.
+async fn completed_a_month_ago(
+    cluster: &Cluster,
+    scene: &Scene,
+    (student, project): (&str, &str),
+    mentor: &str,
+) -> uuid::Uuid {
+    use mentorship_domain::sessions::Outcome;
+    let a_month_ago = chrono::Utc::now() - chrono::Duration::days(31);
+    let start = monday_in_two_weeks() + chrono::Duration::hours(9);
+    let body = json!({"student_id": student, "start": start, "project_id": project});
+    let booked = cluster.servers[0]
+        .post("/v1/sessions", &scene.manager, body)
+        .await;
+    let id: uuid::Uuid = booked.ok(201)["id"].as_str().unwrap().parse().unwrap();
+    const MOVE: &str = "UPDATE sessions SET start_at = $2, end_at = $3, week = $4 WHERE id = $1";
+    let week = mentorship_domain::weeks::WeekKey::of(a_month_ago, chrono_tz::Europe::Paris);
+    let moved = mentorship_store::db::query(MOVE)
+        .bind(id)
+        .bind(a_month_ago)
+        .bind(a_month_ago + chrono::Duration::minutes(30))
+        .bind(week.to_string());
+    assert_eq!(cluster.store.execute(moved).await.unwrap(), 1);
+    let by: uuid::Uuid = mentor.parse().unwrap();
+    mentorship_store::sessions::record_session_outcome(
+        &cluster.store,
+        id,
+        Outcome::Completed,
+        by,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    id
+}
+
 /// The payable items of `count` mentors in last month (Paris): each an active mentor with one
 /// student and one completed session with notes, as people would record it, moved back in time.
 async fn paid_last_month(cluster: &Cluster, scene: &Scene, count: usize) -> Vec<String> {
-    use mentorship_domain::sessions::Outcome;
-    use mentorship_store::sessions;
     let http = &cluster.servers[0];
     let path = path_with_project(http, scene, "Paid").await;
     let students = cohort(http, scene, &path, count).await;
-    let a_month_ago = chrono::Utc::now() - chrono::Duration::days(31);
     let mut mentors = Vec::with_capacity(count);
     for (m, student) in students.iter().enumerate() {
         let mentor = active_mentor(cluster, &path.0, &format!("paid{m}@example.com"), 1).await;
         assign(http, scene, student, &mentor).await;
-        let start = monday_in_two_weeks() + chrono::Duration::hours(9);
-        let body = json!({"student_id": student, "start": start, "project_id": path.1});
-        let booked = http.post("/v1/sessions", &scene.manager, body).await;
-        let id: uuid::Uuid = booked.ok(201)["id"].as_str().unwrap().parse().unwrap();
-        const MOVE: &str =
-            "UPDATE sessions SET start_at = $2, end_at = $3, week = $4 WHERE id = $1";
-        let week = mentorship_domain::weeks::WeekKey::of(a_month_ago, chrono_tz::Europe::Paris);
-        let moved = mentorship_store::db::query(MOVE)
-            .bind(id)
-            .bind(a_month_ago)
-            .bind(a_month_ago + chrono::Duration::minutes(30))
-            .bind(week.to_string());
-        assert_eq!(cluster.store.execute(moved).await.unwrap(), 1);
+        let id = completed_a_month_ago(cluster, scene, (student, &path.1), &mentor).await;
         let by: uuid::Uuid = mentor.parse().unwrap();
-        let now = chrono::Utc::now();
-        sessions::record_session_outcome(&cluster.store, id, Outcome::Completed, by, now)
-            .await
-            .unwrap();
-        sessions::write_notes(&cluster.store, id, "Good", None, by, now)
-            .await
-            .unwrap();
+        mentorship_store::sessions::write_notes(
+            &cluster.store,
+            id,
+            "Good",
+            None,
+            by,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         mentors.push(mentor);
     }
     mentors
+}
+
+/// Ten referrals of one mentor qualifying at once (their mentors' notes written together,
+/// through every server): each qualifies once, numbered 1..10 in the order of the instants.
+async fn referral_numbers_race(cluster: Cluster) {
+    const REFERRED: usize = 10;
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let path = path_with_project(http, &scene, "Referred").await;
+    let referrer = active_mentor(&cluster, &path.0, "referrer@example.com", 1).await;
+    let students = cohort(http, &scene, &path, REFERRED).await;
+    let mut notes = Vec::with_capacity(REFERRED);
+    for (m, student) in students.iter().enumerate() {
+        let email = format!("referred{m}@example.com");
+        let mentor = active_mentor(&cluster, &path.0, &email, 1).await;
+        const REFER: &str = "UPDATE mentors SET referrer_id = $2 WHERE user_id = $1";
+        let refer = mentorship_store::db::query(REFER)
+            .bind(mentor.parse::<uuid::Uuid>().unwrap())
+            .bind(referrer.parse::<uuid::Uuid>().unwrap());
+        assert_eq!(cluster.store.execute(refer).await.unwrap(), 1);
+        assign(http, &scene, student, &mentor).await;
+        let session = completed_a_month_ago(&cluster, &scene, (student, &path.1), &mentor).await;
+        let token = token_of(&http.login(&email, PERSON_PASSWORD).await);
+        notes.push((session, token));
+    }
+    let writes = notes.iter().enumerate().map(|(i, (session, token))| {
+        let url = format!("/v1/sessions/{session}/notes");
+        let server = cluster.server(i);
+        async move {
+            server
+                .call(
+                    "PUT",
+                    &url,
+                    Some(token),
+                    Some(json!({"summary": "Done"})),
+                    &[],
+                )
+                .await
+        }
+    });
+    for reply in join_all(writes).await {
+        reply.ok(200);
+    }
+    const IN_ORDER: &str = "SELECT nth FROM referral_qualifications WHERE referrer_id = $1 \
+                            ORDER BY qualified_at, referred_id";
+    let numbers: Vec<i64> = cluster
+        .store
+        .scalars(
+            mentorship_store::db::query(IN_ORDER).bind(referrer.parse::<uuid::Uuid>().unwrap()),
+        )
+        .await
+        .unwrap();
+    let expected: Vec<i64> = (1..=i64::try_from(REFERRED).unwrap()).collect();
+    assert_eq!(
+        numbers, expected,
+        "one qualification each, numbered as they happened"
+    );
 }
 
 /// The month of an instant in the platform zone, `YYYY-MM`.
@@ -743,4 +825,5 @@ raced!(
     idempotency_key_race,
     weekly_rule_race,
     statement_numbers_race,
+    referral_numbers_race,
 );
