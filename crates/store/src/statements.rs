@@ -24,6 +24,7 @@ use serde::Serialize;
 use std::num::NonZeroU32;
 use uuid::Uuid;
 
+use crate::audit::{self, AuditEntry};
 use crate::db::{Query, Tx, query};
 use crate::mentors::{Mentor, enum_from};
 use crate::record::{self, Change, Record, versioned_fields};
@@ -326,14 +327,16 @@ pub async fn issue(
         number: number.to_string(),
         total: statement.total(),
     };
-    record::created(
-        &mut tx,
-        &issued.statement,
+    // The audit row holds the lines too: each money item is in the log with its statement.
+    let entry = AuditEntry::created(
         "statement.issued",
         Some(by),
-        &[event],
-    )
-    .await?;
+        IssuedStatement::NAME,
+        issued.statement.id,
+        &issued,
+    );
+    audit::write(&mut tx, entry).await?;
+    crate::events::record(&mut tx, &[event]).await?;
     tx.commit().await?;
     Ok(issued)
 }

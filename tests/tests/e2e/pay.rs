@@ -225,6 +225,10 @@ async fn statements_from_draft_to_paid(app: TestApp) {
         .post(&act(first_id, "approve"), &pair.mentor, json!({}))
         .await;
     assert_eq!(approved.ok(200)["status"], "approved");
+    let audited = mentorship_store::audit::actions_for(&app.store, first_id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(audited, ["statement.issued", "statement.approved"]);
     let blank = app
         .post(
             &act(second_id, "dispute"),
