@@ -362,6 +362,19 @@ pub fn issue_statement(
 }
 
 /// RULES.md: `issued -> approved`, by the mentor (or an admin).
+/// Whether `month` can still have a statement of the mentor's: not once it is issued, nor once
+/// a later month is (months in order). Its draft is shown, and it is issued, only then.
+pub fn check_month_open(
+    month: StatementMonth,
+    last_issued: Option<StatementMonth>,
+) -> Result<(), StatementRefusal> {
+    match last_issued {
+        Some(last) if last == month => Err(StatementRefusal::AlreadyIssued { month }),
+        Some(last) if last > month => Err(StatementRefusal::MonthOutOfOrder { last_issued: last }),
+        _ => Ok(()),
+    }
+}
+
 /// RULES.md, Monthly statement: a mentor's statements are issued in month order. `month` can be
 /// issued once it is over, if it is later than the mentor's last issued month, and if no earlier
 /// month after that one holds items of its own (it must be issued first; items of months up to
@@ -375,13 +388,7 @@ pub fn issue_in_order(
     now: DateTime<Utc>,
     platform_zone: Tz,
 ) -> Result<Statement, StatementRefusal> {
-    match last_issued {
-        Some(last) if last == month => return Err(StatementRefusal::AlreadyIssued { month }),
-        Some(last) if last > month => {
-            return Err(StatementRefusal::MonthOutOfOrder { last_issued: last });
-        }
-        _ => {}
-    }
+    check_month_open(month, last_issued)?;
     issue_statement(StatementStatus::Draft, month, now, platform_zone)?;
     let earlier_unissued = unclaimed
         .iter()

@@ -18,7 +18,8 @@ use mentorship_domain::sessions::{SessionLength, SessionStatus};
 use mentorship_domain::statements::{
     ItemKind, SessionForPay, Statement, StatementItem, StatementLine, StatementMonth,
     StatementNumber, StatementRefusal, StatementStatus, approve_statement, build_statement,
-    dispute_statement, issue_in_order, mark_statement_paid, referral_item, session_item,
+    check_month_open, dispute_statement, issue_in_order, issue_statement, mark_statement_paid,
+    referral_item, session_item,
 };
 use serde::Serialize;
 use std::num::NonZeroU32;
@@ -272,19 +273,7 @@ pub async fn draft(
             .await?
             .pop(),
     )?;
-    match last {
-        Some(last) if last == month => {
-            return Err(StoreError::refused(&StatementRefusal::AlreadyIssued {
-                month,
-            }));
-        }
-        Some(last) if last > month => {
-            return Err(StoreError::refused(&StatementRefusal::MonthOutOfOrder {
-                last_issued: last,
-            }));
-        }
-        _ => {}
-    }
+    check_month_open(month, last).map_err(|r| StoreError::refused(&r))?;
     let sessions = store.fetch_all(unclaimed_sessions(mentor_id)).await?;
     let referrals = store.fetch_all(unclaimed_referrals(mentor_id)).await?;
     let unclaimed = items(sessions, referrals, &policies)?;
@@ -301,6 +290,20 @@ pub async fn issue(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<StatementWithLines, StoreError> {
+    issue_or_refusal(store, mentor_id, month, by, now)
+        .await?
+        .map_err(|r| StoreError::refused(&r))
+}
+
+/// Issuing one mentor's statement, with the rule that refused it kept typed, so that issuing a
+/// month can tell the refusals it passes over from those it reports.
+async fn issue_or_refusal(
+    store: &Store,
+    mentor_id: Uuid,
+    month: StatementMonth,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Result<StatementWithLines, StatementRefusal>, StoreError> {
     let mut tx = store.begin().await?;
     let policies = crate::policies::in_force(&mut tx).await?;
     // One issuer of a mentor at a time: the second sees the first's statement.
@@ -311,15 +314,17 @@ pub async fn issue(
             .pop(),
     )?;
     let unclaimed = unclaimed_in(&mut tx, mentor_id, &policies).await?;
-    let statement = issue_in_order(
+    let statement = match issue_in_order(
         mentor_id,
         month,
         last,
         &unclaimed,
         now,
         policies.platform_zone,
-    )
-    .map_err(|r| StoreError::refused(&r))?;
+    ) {
+        Ok(statement) => statement,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let number = next_number(&mut tx, month).await?;
     let issued = insert(&mut tx, &statement, number, by).await?;
     let event = Event::StatementIssued {
@@ -338,23 +343,27 @@ pub async fn issue(
     audit::write(&mut tx, entry).await?;
     crate::events::record(&mut tx, &[event]).await?;
     tx.commit().await?;
-    Ok(issued)
+    Ok(Ok(issued))
 }
 
 /// The month's next number, taken in the issuing transaction (see the module's comment).
 async fn next_number(tx: &mut Tx, month: StatementMonth) -> Result<StatementNumber, StoreError> {
     const OPEN: &str = "INSERT INTO statement_counters (month, last_sequence) VALUES ($1, 0) \
                         ON CONFLICT (month) DO NOTHING";
-    const RAISE: &str = "UPDATE statement_counters SET last_sequence = last_sequence + 1 \
-                         WHERE month = $1 RETURNING last_sequence - 1";
+    // An update that changes nothing, to read the last number under the row's lock.
+    const LOCK: &str = "UPDATE statement_counters SET last_sequence = last_sequence \
+                        WHERE month = $1 RETURNING last_sequence";
+    const TAKE: &str = "UPDATE statement_counters SET last_sequence = $2 WHERE month = $1";
     let month_key = month.to_string();
     tx.execute(query(OPEN).bind(&month_key)).await?;
-    let last: i64 = tx
-        .scalar(query(RAISE).bind(&month_key))
-        .await
-        .map_err(|_| StoreError::refused(&StatementRefusal::NumbersExhausted { month }))?;
+    let last: i64 = tx.scalar(query(LOCK).bind(&month_key)).await?;
     let last = u32::try_from(last).map_err(|_| corrupt("counter"))?;
-    StatementNumber::next(month, (last > 0).then_some(last)).map_err(|r| StoreError::refused(&r))
+    let number = StatementNumber::next(month, (last > 0).then_some(last))
+        .map_err(|r| StoreError::refused(&r))?;
+    let sequence = i64::from(number.sequence());
+    tx.execute(query(TAKE).bind(&month_key).bind(sequence))
+        .await?;
+    Ok(number)
 }
 
 async fn insert(
@@ -426,12 +435,9 @@ pub async fn issue_month(
     now: DateTime<Utc>,
 ) -> Result<Vec<MonthIssue>, StoreError> {
     let policies = crate::policies::current(store).await?.policies;
+    issue_statement(StatementStatus::Draft, month, now, policies.platform_zone)
+        .map_err(|r| StoreError::refused(&r))?;
     let ends_at = month.ends_at(policies.platform_zone);
-    if now < ends_at {
-        return Err(StoreError::refused(&StatementRefusal::MonthNotOver {
-            ends_at,
-        }));
-    }
     const CANDIDATES: &str = "SELECT s.mentor_id FROM sessions s WHERE s.rate_cents IS NOT NULL \
                               AND s.start_at < $1 AND NOT EXISTS (SELECT 1 FROM statement_lines l \
                               WHERE l.item_id = s.id) \
@@ -445,23 +451,17 @@ pub async fn issue_month(
     mentors.sort_unstable();
     let mut outcomes = Vec::with_capacity(mentors.len());
     for mentor_id in mentors {
-        match issue(store, mentor_id, month, by, now).await {
+        match issue_or_refusal(store, mentor_id, month, by, now).await? {
             Ok(issued) => outcomes.push(MonthIssue::Issued(issued)),
-            Err(StoreError::Refused {
-                code: "statement_already_issued",
-                ..
-            }) => outcomes.push(MonthIssue::AlreadyIssued(
-                of_mentor_month(store, mentor_id, month).await?,
-            )),
+            Err(StatementRefusal::AlreadyIssued { .. }) => outcomes.push(
+                MonthIssue::AlreadyIssued(of_mentor_month(store, mentor_id, month).await?),
+            ),
             // Items that pay nothing (cancelled sessions): no statement, nothing to say.
-            Err(StoreError::Refused {
-                code: "nothing_to_issue",
-                ..
-            }) => {}
-            Err(error @ (StoreError::Refused { .. } | StoreError::RefusedAll(_))) => {
-                outcomes.push(MonthIssue::Refused { mentor_id, error });
-            }
-            Err(other) => return Err(other),
+            Err(StatementRefusal::NothingToIssue { .. }) => {}
+            Err(refusal) => outcomes.push(MonthIssue::Refused {
+                mentor_id,
+                error: StoreError::refused(&refusal),
+            }),
         }
     }
     Ok(outcomes)
