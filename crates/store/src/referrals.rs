@@ -39,7 +39,11 @@ struct ReferredRow {
 /// Records the qualification `session` makes, if it is the referred mentor's first completed
 /// session with notes and they are active: once, numbered after the referrer's earlier ones under
 /// the referrer's lock, so two referrals qualifying at once get consecutive numbers.
-pub(crate) async fn qualify(tx: &mut Tx, session: &Session, by: Uuid) -> Result<(), StoreError> {
+pub(crate) async fn qualify(
+    tx: &mut Tx,
+    session: &Session,
+    by: Option<Uuid>,
+) -> Result<(), StoreError> {
     if session.status != SessionStatus::Completed || session.notes_at.is_none() {
         return Ok(());
     }
@@ -88,7 +92,7 @@ pub(crate) async fn qualify(tx: &mut Tx, session: &Session, by: Uuid) -> Result<
     if written == 1 {
         let entry = AuditEntry::created(
             "referral.qualified",
-            Some(by),
+            by,
             "referral",
             qualification.referred_id,
             &qualification,

@@ -522,35 +522,22 @@ pub async fn cancel(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
-    let mut tx = store.begin().await?;
-    let policies = policies::in_force(&mut tx).await?;
-    let rate = rates::session_rate(&mut tx, id, policies.platform_zone).await?;
-    let session = record::change(
-        &mut tx,
+    settle(
+        store,
         id,
         Change::by("session.cancelled", by),
-        |s: &Session| {
-            let status = classify_cancellation(&s.slot(), side, now, &policies)
+        |s, policies| {
+            let status = classify_cancellation(&s.slot(), side, now, policies)
                 .map_err(|r| StoreError::refused(&r))?;
             let event = Event::SessionCancelled {
                 session: s.facts()?,
                 status,
                 by,
             };
-            Ok(Step::new(
-                Session {
-                    status,
-                    status_at: Some(crate::now()),
-                    rate: Some(rate),
-                    ..s.clone()
-                },
-                [event],
-            ))
+            Ok((status, vec![event]))
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(session)
+    .await
 }
 
 /// Records the outcome of a session that has started.
@@ -561,26 +548,45 @@ pub async fn record_session_outcome(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
+    settle(
+        store,
+        id,
+        Change::by("session.outcome_recorded", by),
+        |s, _| {
+            let status =
+                record_outcome(&s.slot(), outcome, now).map_err(|r| StoreError::refused(&r))?;
+            Ok((status, Vec::new()))
+        },
+    )
+    .await
+}
+
+/// Puts a session in the final state `decide` gives (an outcome, a cancellation), with the
+/// instant it was recorded and the hourly rate frozen on it (RULES.md, Money: the card in force
+/// at its start), then records the referral it qualifies, if any.
+async fn settle(
+    store: &Store,
+    id: Uuid,
+    change: Change,
+    decide: impl FnOnce(&Session, &Policies) -> Result<(SessionStatus, Vec<Event>), StoreError>,
+) -> Result<Session, StoreError> {
     let mut tx = store.begin().await?;
     let policies = policies::in_force(&mut tx).await?;
     let rate = rates::session_rate(&mut tx, id, policies.platform_zone).await?;
-    let session = record::change(
-        &mut tx,
-        id,
-        Change::by("session.outcome_recorded", by),
-        |s: &Session| {
-            let status =
-                record_outcome(&s.slot(), outcome, now).map_err(|r| StoreError::refused(&r))?;
-            Ok(Step::quiet(Session {
+    let session = record::change(&mut tx, id, change, |s: &Session| {
+        let (status, events) = decide(s, &policies)?;
+        Ok(Step::new(
+            Session {
                 status,
                 status_at: Some(crate::now()),
                 rate: Some(rate),
                 ..s.clone()
-            }))
-        },
-    )
+            },
+            events,
+        ))
+    })
     .await?;
-    referrals::qualify(&mut tx, &session, by).await?;
+    referrals::qualify(&mut tx, &session, change.actor).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -627,7 +633,7 @@ pub async fn write_notes(
         },
     )
     .await?;
-    referrals::qualify(&mut tx, &session, by).await?;
+    referrals::qualify(&mut tx, &session, Some(by)).await?;
     tx.commit().await?;
     Ok(session)
 }
