@@ -131,6 +131,12 @@ async fn statements_from_draft_to_paid(app: TestApp) {
     assert_eq!(draft["lines"][0]["late"], true);
     let (other, _) = app.mentor("otto@example.com").await;
     app.get(&url, &other).await.problem(404);
+    let not_a_month = format!(
+        "/v1/mentors/{}/statements/draft?month=2026-13",
+        pair.mentor_id
+    );
+    let refused = app.get(&not_a_month, &pair.mentor).await;
+    assert_eq!(refused.problem(422)["errors"][0]["code"], "invalid_month");
 
     // Months in order, once over.
     let refused = issue(&app, &manager, &pair.mentor_id, &last).await;
@@ -157,6 +163,19 @@ async fn statements_from_draft_to_paid(app: TestApp) {
 
     // The notes make the completed session payable: it goes on last month's statement.
     notes(&app, &pair.mentor, &c).await;
+    // A month whose numbers are all given refuses, and gives nothing away.
+    let counter = |n: i64| {
+        mentorship_store::db::query(
+            "INSERT INTO statement_counters (month, last_sequence) VALUES ($1, $2) \
+             ON CONFLICT (month) DO UPDATE SET last_sequence = $2",
+        )
+        .bind(last.clone())
+        .bind(n)
+    };
+    app.store.execute(counter(999_999)).await.unwrap();
+    let full = issue(&app, &manager, &pair.mentor_id, &last).await;
+    assert_eq!(full.problem(409)["code"], "statement_numbers_exhausted");
+    app.store.execute(counter(0)).await.unwrap();
     let second = issue(&app, &manager, &pair.mentor_id, &last).await;
     let second = second.ok(201).clone();
     assert_eq!(second["number"], format!("{last}-000001"));
@@ -340,6 +359,16 @@ async fn rate_cards(app: TestApp) {
     let errors = out.problem(422)["errors"].as_array().unwrap().clone();
     assert_eq!(errors.len(), 2);
     assert!(errors.iter().all(|e| e["code"] == "rate_out_of_bounds"));
+    let mut cells = [["30.00"; 3]; 3];
+    cells[1][1] = "thirty";
+    let garbled = app
+        .post(
+            "/v1/rate-cards",
+            &admin,
+            json!({"effective_on": today, "cells": cells}),
+        )
+        .await;
+    assert_eq!(garbled.problem(422)["errors"][0]["code"], "invalid_amount");
     let cells = [["30.00"; 3]; 3];
     let past = app
         .post(
