@@ -644,13 +644,7 @@ pub fn rate_cells_schema() -> RefOr<Schema> {
 /// Where a statement stands.
 pub fn statement_status_schema() -> RefOr<Schema> {
     domain_enum(
-        &[
-            StatementStatus::Draft,
-            StatementStatus::Issued,
-            StatementStatus::Approved,
-            StatementStatus::Disputed,
-            StatementStatus::Paid,
-        ],
+        &StatementStatus::ALL,
         "draft (computed live) -> issued (frozen, numbered) -> approved | disputed (by the mentor) \
          -> paid (by staff).",
     )
@@ -658,10 +652,7 @@ pub fn statement_status_schema() -> RefOr<Schema> {
 
 /// What a statement line pays for.
 pub fn item_kind_schema() -> RefOr<Schema> {
-    domain_enum(
-        &[ItemKind::Session, ItemKind::ReferralBonus],
-        "A session, or a referral bonus.",
-    )
+    domain_enum(&ItemKind::ALL, "A session, or a referral bonus.")
 }
 
 /// What issuing a month did for one mentor.

@@ -122,6 +122,18 @@ pub enum ItemKind {
     ReferralBonus,
 }
 
+impl ItemKind {
+    pub const ALL: [ItemKind; 2] = [ItemKind::Session, ItemKind::ReferralBonus];
+
+    /// Its name in JSON, CSV and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Session => "session",
+            ItemKind::ReferralBonus => "referral_bonus",
+        }
+    }
+}
+
 /// Something payable to a mentor: a session or a referral bonus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementItem {
@@ -281,6 +293,27 @@ pub enum StatementStatus {
     Approved,
     Disputed,
     Paid,
+}
+
+impl StatementStatus {
+    pub const ALL: [StatementStatus; 5] = [
+        StatementStatus::Draft,
+        StatementStatus::Issued,
+        StatementStatus::Approved,
+        StatementStatus::Disputed,
+        StatementStatus::Paid,
+    ];
+
+    /// Its name in JSON, CSV and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementStatus::Draft => "draft",
+            StatementStatus::Issued => "issued",
+            StatementStatus::Approved => "approved",
+            StatementStatus::Disputed => "disputed",
+            StatementStatus::Paid => "paid",
+        }
+    }
 }
 
 /// A refused statement step.
@@ -563,6 +596,16 @@ mod tests {
             occurred_at: at(occurred),
             recorded_at: at(recorded),
             amount: m(amount),
+        }
+    }
+
+    #[test]
+    fn names_are_those_of_json() {
+        for status in StatementStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for kind in ItemKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
     }
 

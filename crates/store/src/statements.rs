@@ -16,10 +16,10 @@ use mentorship_domain::people::Role;
 use mentorship_domain::policy::Policies;
 use mentorship_domain::sessions::{SessionLength, SessionStatus};
 use mentorship_domain::statements::{
-    ItemKind, SessionForPay, Statement, StatementItem, StatementLine, StatementMonth,
-    StatementNumber, StatementRefusal, StatementStatus, approve_statement, build_statement,
-    check_month_open, dispute_statement, issue_in_order, issue_statement, mark_statement_paid,
-    referral_item, session_item,
+    SessionForPay, Statement, StatementItem, StatementLine, StatementMonth, StatementNumber,
+    StatementRefusal, StatementStatus, approve_statement, build_statement, check_month_open,
+    dispute_statement, issue_in_order, issue_statement, mark_statement_paid, referral_item,
+    session_item,
 };
 use serde::Serialize;
 use std::num::NonZeroU32;
@@ -141,7 +141,7 @@ impl Record for IssuedStatement {
                            updated_at = $9 WHERE id = $1 AND version = $10";
         query(SQL)
             .bind(self.id)
-            .bind(status_str(self.status))
+            .bind(self.status.as_str())
             .bind(self.decided_at)
             .bind(&self.dispute_reason)
             .bind(self.paid_at)
@@ -150,23 +150,6 @@ impl Record for IssuedStatement {
             .bind(self.version)
             .bind(self.updated_at)
             .bind(version)
-    }
-}
-
-fn status_str(status: StatementStatus) -> &'static str {
-    match status {
-        StatementStatus::Draft => "draft",
-        StatementStatus::Issued => "issued",
-        StatementStatus::Approved => "approved",
-        StatementStatus::Disputed => "disputed",
-        StatementStatus::Paid => "paid",
-    }
-}
-
-fn kind_str(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Session => "session",
-        ItemKind::ReferralBonus => "referral_bonus",
     }
 }
 
@@ -397,7 +380,7 @@ async fn insert(
             query(LINE)
                 .bind(line.item.id)
                 .bind(id)
-                .bind(kind_str(line.item.kind))
+                .bind(line.item.kind.as_str())
                 .bind(line.item.occurred_at)
                 .bind(line.item.recorded_at)
                 .bind(line.item.amount.cents())
@@ -653,7 +636,12 @@ fn filtered(sql: &'static str, filter: &StatementFilter) -> Query {
         .bind(flag(filter.month.is_some()))
         .bind(filter.month.map(|m| m.to_string()).unwrap_or_default())
         .bind(flag(filter.status.is_some()))
-        .bind(filter.status.map(status_str).unwrap_or_default())
+        .bind(
+            filter
+                .status
+                .map(StatementStatus::as_str)
+                .unwrap_or_default(),
+        )
         .bind(flag(filter.mentor_id.is_some()))
         .bind(filter.mentor_id.unwrap_or(Uuid::nil()))
 }

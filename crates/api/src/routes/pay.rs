@@ -651,7 +651,7 @@ fn statement_csv(statement: &StatementWithLines) -> String {
             s.month.to_string(),
             s.mentor_name.clone(),
             line.item.id.to_string(),
-            serde_plain(&line.item.kind),
+            line.item.kind.as_str().to_owned(),
             line.item.occurred_at.to_rfc3339(),
             line.item.recorded_at.to_rfc3339(),
             line.late.to_string(),
@@ -659,13 +659,6 @@ fn statement_csv(statement: &StatementWithLines) -> String {
         ]));
     }
     out
-}
-
-fn serde_plain<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
 }
 
 /// A statement the caller may read: staff any, a mentor their own; 404 otherwise.
@@ -752,7 +745,7 @@ pub async fn payout(
             s.mentor_id.to_string(),
             s.mentor_name,
             s.total.to_string(),
-            serde_plain(&s.status),
+            s.status.as_str().to_owned(),
             s.paid_on.map(|d| d.to_string()).unwrap_or_default(),
             s.payment_reference.unwrap_or_default(),
         ]));
