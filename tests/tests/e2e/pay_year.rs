@@ -67,13 +67,13 @@ struct Year {
     deferred: Vec<(usize, String, String)>,
     /// How many times an earlier month had to be issued first.
     earlier_first: usize,
+    /// The day the mid-year card (40.00 everywhere) takes over, once published.
+    new_card_from: Option<NaiveDate>,
 }
 
 /// The domain's price of a 45-minute session on the harness path (complexity 1, difficulty 1)
-/// under the default card: the independent recomputation.
-fn price(status: SessionStatus) -> Money {
-    let level = Level::new(1).unwrap();
-    let rate = RateCard::default_card().rate(level, level);
+/// at `rate`: the independent recomputation.
+fn price(status: SessionStatus, rate: Money) -> Money {
     session_pay(
         rate,
         SessionLength::Minutes45,
@@ -97,11 +97,26 @@ impl Year {
         booked["id"].as_str().unwrap().to_owned()
     }
 
-    fn payable(&mut self, m: usize, id: &str, month: &str, status: SessionStatus) {
+    /// The harness path's hourly rate on `day`: the default card's until the mid-year card
+    /// takes over.
+    fn rate_on(&self, day: NaiveDate) -> Money {
+        match self.new_card_from {
+            Some(from) if day >= from => Money::parse("40.00").unwrap(),
+            _ => {
+                let level = Level::new(1).unwrap();
+                RateCard::default_card().rate(level, level)
+            }
+        }
+    }
+
+    /// Records that session `id` is payable in `month`, priced at the rate of `day`: the day it
+    /// was to be held when it reached its final state (a session moved to the past after a late
+    /// cancellation keeps the rate of the day it was cancelled for).
+    fn payable(&mut self, m: usize, id: &str, month: &str, status: SessionStatus, day: NaiveDate) {
         let item = Item {
             mentor: m,
             month: month.to_owned(),
-            amount: price(status),
+            amount: price(status, self.rate_on(day)),
             recorded_after: self.issued.len(),
         };
         self.items.insert(id.to_owned(), item);
@@ -120,7 +135,9 @@ impl Year {
             )
             .await;
         reply.ok(200);
-        self.payable(m, id, month, SessionStatus::Completed);
+        // Held (and priced) in its month, which is over.
+        let day = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").unwrap();
+        self.payable(m, id, month, SessionStatus::Completed, day);
     }
 
     /// One session of mentor `m` in the month starting `first`, on its `slot`-th Tuesday, ended
@@ -147,7 +164,8 @@ impl Year {
                     .await;
                 self.app.move_session_to(&id, start).await;
                 if by_student {
-                    self.payable(m, &id, &month, SessionStatus::LateCancelledByStudent);
+                    let day = soon.with_timezone(&PARIS).date_naive();
+                    self.payable(m, &id, &month, SessionStatus::LateCancelledByStudent, day);
                 }
             }
             3 => {
@@ -156,7 +174,8 @@ impl Year {
                 let url = format!("/v1/sessions/{id}/outcome");
                 self.post(&url, &mentor, json!({"outcome": "student_no_show"}))
                     .await;
-                self.payable(m, &id, &month, SessionStatus::StudentNoShow);
+                let day = start.with_timezone(&PARIS).date_naive();
+                self.payable(m, &id, &month, SessionStatus::StudentNoShow, day);
             }
             roll => {
                 // Completed, after a move when the dice say so; notes now, later, or never.
@@ -326,6 +345,7 @@ async fn a_year_of_pay(app: TestApp) {
         issued: Vec::new(),
         deferred: Vec::new(),
         earlier_first: 0,
+        new_card_from: None,
     };
     let mut frozen: Option<BTreeMap<String, Value>> = None;
     for back in (1..=MONTHS).rev() {
@@ -351,6 +371,7 @@ async fn a_year_of_pay(app: TestApp) {
             let cells = [["40.00"; 3]; 3];
             let body = json!({"effective_on": tomorrow, "cells": cells});
             year.post("/v1/rate-cards", &year.admin.clone(), body).await;
+            year.new_card_from = Some(tomorrow);
             // And a policy change: a longer cancellation notice, a day of grace for notes.
             let read = year.app.get("/v1/policies", &year.admin).await;
             let mut policies = read.ok(200)["policies"].clone();
