@@ -27,7 +27,7 @@ use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
     absences, api_keys, applications, auth, calendars, catalog, documents, mentors, ops,
-    path_requests, pay, policies, reports, sessions, students, users as user_routes,
+    path_requests, pay, policies, problems, reports, sessions, students, users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -38,7 +38,8 @@ use crate::state::AppState;
 fn ops_routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::health)
         .service(ops::ready)
-        .service(ops::metrics);
+        .service(ops::metrics)
+        .service(problems::problem_page);
 }
 
 /// Registers every route under `/v1`.

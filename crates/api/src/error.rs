@@ -41,11 +41,6 @@ impl FieldError {
     }
 }
 
-/// A reference to the `ProblemCode` enum, which the contract builds from every operation's codes.
-fn problem_code_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::Ref::from_schema_name("ProblemCode").into()
-}
-
 /// An RFC 9457 problem: the body of every 4xx and 5xx response.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -68,7 +63,7 @@ pub struct Problem {
     /// What went wrong this time.
     pub detail: String,
     /// A stable, machine-readable code for the kind of problem (the rule broken, for 409).
-    #[schema(schema_with = problem_code_schema)]
+    #[schema(schema_with = crate::openapi::problem_code_reference)]
     pub code: String,
     /// One entry per invalid field (422), otherwise empty.
     pub errors: Vec<FieldError>,

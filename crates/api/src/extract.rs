@@ -19,6 +19,25 @@ use crate::operations::Operations;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// The fields of a JSON Merge Patch (RFC 7396), for `#[serde(default, deserialize_with = ...)]`:
+/// an absent field is left as it is (`None`), and `null` removes a value, which only texts that
+/// may be empty allow (every other field of the program's records always has a value).
+pub mod merge_patch {
+    use serde::{Deserialize, Deserializer};
+
+    /// A field that always has a value: `null` is refused (a 422 naming the field).
+    pub fn kept<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        T::deserialize(d).map(Some)
+    }
+
+    /// A text that may be empty: `null` empties it.
+    pub fn emptied<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::<String>::deserialize(d).map(|text| Some(text.unwrap_or_default()))
+    }
+}
+
 /// A JSON body, deserialized with the path of any bad field and then validated: handlers get
 /// a value that already satisfies every field rule, or the client gets one problem listing why not.
 /// At most `MAX_BYTES` bytes when the operation sets more than `MAX_BODY_BYTES` allows (a cohort).

@@ -21,6 +21,7 @@ use crate::error::{PROBLEM_JSON, Problem};
 use crate::extract::check_url;
 use crate::spans::{RequestFacts, Route};
 use crate::state::AppState;
+use crate::throttle::Quota;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -156,7 +157,11 @@ fn finish<B>(
         }
     }
     let is_api = response.request().path().starts_with("/v1/");
+    let quota = response.request().extensions().get::<Quota>().copied();
     let headers = response.headers_mut();
+    for (name, value) in quota.iter().flat_map(Quota::headers) {
+        headers.insert(name, value);
+    }
     headers.insert(REQUEST_ID, id);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

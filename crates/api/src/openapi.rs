@@ -105,6 +105,9 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
         if let Some(operation) = &mut item.post {
             add_idempotency_key(operation);
         }
+        if let Some(operation) = &mut item.patch {
+            declare_merge_patch(operation);
+        }
         let operations = [
             &mut item.get,
             &mut item.post,
@@ -113,6 +116,7 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
+            one_declaration_per_parameter(operation);
             for (status, name) in shared_responses(operation) {
                 operation
                     .responses
@@ -134,6 +138,130 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
     }
     add_response_headers(doc);
     mark_binary_answers(doc);
+    shape_schemas(doc);
+}
+
+/// One type per thing, and required meaning present, for the clients generated from the
+/// contract: the named enums become components, a list's items refer to the item's schema
+/// (utoipa inlines a generic's argument), and every field of a schema that only answers carry
+/// is required, since the server always sends it (`null` where the schema allows it).
+fn shape_schemas(doc: &mut OpenApiDoc) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in named_schemas() {
+        components.schemas.insert(name.into(), schema);
+    }
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in &mut components.schemas {
+        let item = name
+            .strip_prefix("List_")
+            .filter(|item| names.iter().any(|n| n == item));
+        if let (Some(item), RefOr::T(Schema::Object(list))) = (item, schema)
+            && let Some(RefOr::T(Schema::Array(items))) = list.properties.get_mut("items")
+        {
+            items.items = utoipa::openapi::schema::ArrayItems::RefOrSchema(Box::new(named(item)));
+        }
+    }
+    let answered_only = schemas_only_answered(doc);
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in &mut components.schemas {
+        if let (true, RefOr::T(Schema::Object(object))) = (answered_only.contains(name), schema) {
+            object.required = object.properties.keys().cloned().collect();
+        }
+    }
+}
+
+/// The component schemas that answers use and request bodies and parameters do not, directly
+/// or through other components.
+fn schemas_only_answered(doc: &OpenApiDoc) -> BTreeSet<String> {
+    let Ok(value) = serde_json::to_value(doc) else {
+        return BTreeSet::new();
+    };
+    let schemas = &value["components"]["schemas"];
+    let mut answered = BTreeSet::new();
+    let mut asked = BTreeSet::new();
+    let responses = value["components"]["responses"]
+        .as_object()
+        .into_iter()
+        .flatten();
+    for (_, response) in responses {
+        reach(response, schemas, &mut answered);
+    }
+    for item in value["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, item)| item)
+    {
+        for (_, operation) in item.as_object().into_iter().flatten() {
+            reach(&operation["responses"], schemas, &mut answered);
+            reach(&operation["requestBody"], schemas, &mut asked);
+            reach(&operation["parameters"], schemas, &mut asked);
+        }
+    }
+    answered.difference(&asked).cloned().collect()
+}
+
+/// Adds to `seen` every component schema `value` refers to, and those they refer to.
+fn reach(value: &serde_json::Value, schemas: &serde_json::Value, seen: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let target = map.get("$ref").and_then(|r| r.as_str());
+            if let Some(name) = target.and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && seen.insert(name.to_owned())
+            {
+                reach(&schemas[name], schemas, seen);
+            }
+            map.values().for_each(|v| reach(v, schemas, seen));
+        }
+        serde_json::Value::Array(values) => values.iter().for_each(|v| reach(v, schemas, seen)),
+        _ => {}
+    }
+}
+
+/// Keeps the first declaration of each parameter: a handler's own (`params(...)`, with its
+/// schema and description) comes before the one utoipa-actix-web infers from the extractor.
+/// A path parameter is always required.
+fn one_declaration_per_parameter(operation: &mut Operation) {
+    let Some(parameters) = &mut operation.parameters else {
+        return;
+    };
+    let mut seen: Vec<(String, ParameterIn)> = Vec::new();
+    parameters.retain(|p| match p {
+        RefOr::T(p) => {
+            let key = (p.name.clone(), p.parameter_in.clone());
+            let first = !seen.contains(&key);
+            seen.push(key);
+            first
+        }
+        RefOr::Ref(_) => true,
+    });
+    for parameter in parameters.iter_mut() {
+        if let RefOr::T(p) = parameter
+            && p.parameter_in == ParameterIn::Path
+        {
+            p.required = utoipa::openapi::Required::True;
+        }
+    }
+}
+
+/// An update is a JSON Merge Patch (RFC 7396), sent as `application/merge-patch+json` or as
+/// `application/json`.
+fn declare_merge_patch(operation: &mut Operation) {
+    if let Some(RefOr::T(body)) = &mut operation.request_body
+        && let Some(json) = body.content.get("application/json").cloned()
+    {
+        body.content
+            .insert("application/merge-patch+json".into(), json);
+    }
+    let description = operation.description.get_or_insert_with(String::new);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(
+        "The body is a JSON Merge Patch (RFC 7396): an absent field stays as it is, `null` \
+         empties a text that may be empty (and is refused elsewhere), and a patch that changes \
+         nothing answers the object with its version and `ETag` unchanged.",
+    );
 }
 
 /// A read whose 200 carries an `ETag` takes `If-None-Match` and may answer 304 (the envelope
@@ -219,11 +347,13 @@ fn add_response_headers(doc: &mut OpenApiDoc) {
          UUIDv7. It is on every log line of the request; quote it when reporting a problem.",
         text().max_length(Some(128)),
     );
-    let mut responses: Vec<(&str, &mut Response)> = Vec::new();
+    // (name or status, response, whether its operation is throttled)
+    let mut responses: Vec<(&str, &mut Response, bool)> = Vec::new();
     let components = doc.components.get_or_insert_with(Default::default);
     for (name, response) in &mut components.responses {
         if let RefOr::T(response) = response {
-            responses.push((name.as_str(), response));
+            let throttled = name == "TooManyRequests";
+            responses.push((name.as_str(), response, throttled));
         }
     }
     for item in doc.paths.paths.values_mut() {
@@ -235,16 +365,33 @@ fn add_response_headers(doc: &mut OpenApiDoc) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
+            let throttled = operation.responses.responses.contains_key("429");
             for (status, response) in &mut operation.responses.responses {
                 if let RefOr::T(response) = response {
-                    responses.push((status.as_str(), response));
+                    responses.push((status.as_str(), response, throttled));
                 }
             }
         }
     }
-    for (name, response) in responses {
+    let rate_limit = header(
+        "The throttle's state (IETF draft `RateLimit` header): the policy closest to its limit, \
+         the attempts it still allows (`r`) and the seconds until its window ends (`t`), e.g. \
+         `\"account\";r=3;t=120`.",
+        text(),
+    );
+    let rate_limit_policy = header(
+        "The throttle's policies (IETF draft `RateLimit-Policy` header): `client` (per client \
+         address) and, where the operation names an account, `account`, each with its quota \
+         (`q`) and window in seconds (`w`), e.g. `\"client\";q=50;w=900, \"account\";q=10;w=900`.",
+        text(),
+    );
+    for (name, response, throttled) in responses {
         let headers = &mut response.headers;
         headers.insert("x-request-id".into(), request_id.clone());
+        if throttled {
+            headers.insert("RateLimit".into(), rate_limit.clone());
+            headers.insert("RateLimit-Policy".into(), rate_limit_policy.clone());
+        }
         if name == "TooManyRequests" || name == "429" {
             headers.insert(
                 "Retry-After".into(),
@@ -432,6 +579,40 @@ fn add_idempotency_key(operation: &mut Operation) {
     }
 }
 
+/// A reference to the `ProblemCode` enum, which the contract builds from every operation's codes.
+pub fn problem_code_reference() -> RefOr<Schema> {
+    named("ProblemCode")
+}
+
+/// A reference to the named schema `name` of [`named_schemas`].
+fn named(name: &str) -> RefOr<Schema> {
+    Ref::from_schema_name(name).into()
+}
+
+/// The contract's enums, each one component that every field and parameter of its kind refers
+/// to, so that a generated client has one type per enum.
+pub fn named_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
+    vec![
+        ("DocumentKind", document_kind_definition()),
+        ("DocumentStatus", document_status_definition()),
+        ("ItemKind", item_kind_definition()),
+        ("LegalStatus", legal_status_definition()),
+        ("MentorStatus", mentor_status_definition()),
+        ("MonthIssueOutcome", month_issue_outcome_definition()),
+        ("Outcome", outcome_definition()),
+        ("PathRequestStatus", path_request_status_definition()),
+        ("ProjectProgress", progress_definition()),
+        ("ReportCategory", report_category_definition()),
+        ("ReportStatus", report_status_definition()),
+        ("Role", role_definition()),
+        ("Scope", scope_definition()),
+        ("SessionStatus", session_status_definition()),
+        ("Severity", severity_definition()),
+        ("StatementStatus", statement_status_definition()),
+        ("Weekday", weekday_definition()),
+    ]
+}
+
 /// A schema of strings limited to `values`.
 fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
@@ -445,6 +626,10 @@ fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>, description: &str)
 
 /// A person's role.
 pub fn role_schema() -> RefOr<Schema> {
+    named("Role")
+}
+
+fn role_definition() -> RefOr<Schema> {
     string_enum(
         Role::ALL.map(Role::as_str),
         "What the person is in the program.",
@@ -453,6 +638,10 @@ pub fn role_schema() -> RefOr<Schema> {
 
 /// The scopes of API keys.
 pub fn scope_schema() -> RefOr<Schema> {
+    named("Scope")
+}
+
+fn scope_definition() -> RefOr<Schema> {
     string_enum(
         Scope::ALL.map(Scope::as_str),
         "What an API key may do, within what its owner may.",
@@ -477,6 +666,10 @@ fn domain_enum<T: serde::Serialize>(values: &[T], description: &str) -> RefOr<Sc
 
 /// A mentor's status, from application to offboarding.
 pub fn mentor_status_schema() -> RefOr<Schema> {
+    named("MentorStatus")
+}
+
+fn mentor_status_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::mentors::MentorStatus::ALL,
         "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
@@ -486,6 +679,10 @@ pub fn mentor_status_schema() -> RefOr<Schema> {
 
 /// A mentor's legal status.
 pub fn legal_status_schema() -> RefOr<Schema> {
+    named("LegalStatus")
+}
+
+fn legal_status_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::mentors::LegalStatus::ALL,
         "How the mentor invoices.",
@@ -494,6 +691,10 @@ pub fn legal_status_schema() -> RefOr<Schema> {
 
 /// The four onboarding documents.
 pub fn document_kind_schema() -> RefOr<Schema> {
+    named("DocumentKind")
+}
+
+fn document_kind_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::mentors::DocumentKind::ALL,
         "Which onboarding document.",
@@ -502,6 +703,10 @@ pub fn document_kind_schema() -> RefOr<Schema> {
 
 /// A document's review state; `missing` when never sent.
 pub fn document_status_schema() -> RefOr<Schema> {
+    named("DocumentStatus")
+}
+
+fn document_status_definition() -> RefOr<Schema> {
     string_enum(
         ["missing", "submitted", "verified", "rejected"],
         "Where the document stands.",
@@ -510,6 +715,10 @@ pub fn document_status_schema() -> RefOr<Schema> {
 
 /// The weekdays, by name.
 fn weekday_names() -> RefOr<Schema> {
+    named("Weekday")
+}
+
+fn weekday_definition() -> RefOr<Schema> {
     string_enum(
         [
             "monday",
@@ -546,6 +755,10 @@ pub fn weekday_list_schema() -> RefOr<Schema> {
 
 /// Where a session stands.
 pub fn session_status_schema() -> RefOr<Schema> {
+    named("SessionStatus")
+}
+
+fn session_status_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::sessions::SessionStatus::ALL,
         "scheduled -> completed | student_no_show (the outcome) | cancelled | \
@@ -557,6 +770,10 @@ pub fn session_status_schema() -> RefOr<Schema> {
 
 /// A session's outcome.
 pub fn outcome_schema() -> RefOr<Schema> {
+    named("Outcome")
+}
+
+fn outcome_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::sessions::Outcome::ALL,
         "What happened: the session took place, or the student did not come within its first third.",
@@ -565,6 +782,10 @@ pub fn outcome_schema() -> RefOr<Schema> {
 
 /// A report's category.
 pub fn report_category_schema() -> RefOr<Schema> {
+    named("ReportCategory")
+}
+
+fn report_category_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::reports::ReportCategory::ALL,
         "What the difficulty is about.",
@@ -573,6 +794,10 @@ pub fn report_category_schema() -> RefOr<Schema> {
 
 /// A report's severity.
 pub fn severity_schema() -> RefOr<Schema> {
+    named("Severity")
+}
+
+fn severity_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::reports::Severity::ALL,
         "How serious the difficulty is.",
@@ -581,6 +806,10 @@ pub fn severity_schema() -> RefOr<Schema> {
 
 /// Where a report stands.
 pub fn report_status_schema() -> RefOr<Schema> {
+    named("ReportStatus")
+}
+
+fn report_status_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::reports::ReportStatus::ALL,
         "open -> acknowledged -> resolved; managers move it.",
@@ -589,6 +818,10 @@ pub fn report_status_schema() -> RefOr<Schema> {
 
 /// Where a mentor's request for another path stands.
 pub fn path_request_status_schema() -> RefOr<Schema> {
+    named("PathRequestStatus")
+}
+
+fn path_request_status_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::mentors::PathRequestStatus::ALL,
         "pending -> approved | declined; a manager decides.",
@@ -597,6 +830,10 @@ pub fn path_request_status_schema() -> RefOr<Schema> {
 
 /// The state of a project of a student's path.
 pub fn progress_schema() -> RefOr<Schema> {
+    named("ProjectProgress")
+}
+
+fn progress_definition() -> RefOr<Schema> {
     domain_enum(
         &mentorship_domain::students::ProjectProgress::ALL,
         "not_started -> in_progress -> submitted -> validated; the mentor and staff set it.",
@@ -643,6 +880,10 @@ pub fn rate_cells_schema() -> RefOr<Schema> {
 
 /// Where a statement stands.
 pub fn statement_status_schema() -> RefOr<Schema> {
+    named("StatementStatus")
+}
+
+fn statement_status_definition() -> RefOr<Schema> {
     domain_enum(
         &StatementStatus::ALL,
         "draft (computed live) -> issued (frozen, numbered) -> approved | disputed (by the mentor) \
@@ -652,35 +893,33 @@ pub fn statement_status_schema() -> RefOr<Schema> {
 
 /// What a statement line pays for.
 pub fn item_kind_schema() -> RefOr<Schema> {
+    named("ItemKind")
+}
+
+fn item_kind_definition() -> RefOr<Schema> {
     domain_enum(&ItemKind::ALL, "A session, or a referral bonus.")
 }
 
 /// What issuing a month did for one mentor.
 pub fn month_issue_outcome_schema() -> RefOr<Schema> {
+    named("MonthIssueOutcome")
+}
+
+fn month_issue_outcome_definition() -> RefOr<Schema> {
     string_enum(
         ["issued", "already_issued", "refused"],
         "issued by this call, issued by an earlier one, or refused (see `problem`).",
     )
 }
 
-fn level(types: impl Into<SchemaType>) -> RefOr<Schema> {
+/// A complexity or difficulty level.
+pub fn level_schema() -> RefOr<Schema> {
     ObjectBuilder::new()
-        .schema_type(types)
+        .schema_type(Type::Integer)
         .minimum(Some(1))
         .maximum(Some(3))
         .description(Some("1 (easiest) to 3; indexes the rate card."))
         .into()
-}
-
-/// A complexity or difficulty level.
-pub fn level_schema() -> RefOr<Schema> {
-    level(Type::Integer)
-}
-
-/// A level in an update, where `null`, like an absent field, leaves the level as it is (as for
-/// every other field of an update, whose schemas utoipa derives from `Option`).
-pub fn optional_level_schema() -> RefOr<Schema> {
-    level(SchemaType::from_iter([Type::Integer, Type::Null]))
 }
 
 macro_rules! problem_responses {
@@ -770,6 +1009,71 @@ mod tests {
         assert!(path.responses.responses.contains_key("304"));
         let list = doc.paths.paths["/v1/paths"].get.as_ref().unwrap();
         assert!(!list.responses.responses.contains_key("304"));
+    }
+
+    /// Every `enum` of `value` that is not a component's own definition, by its place.
+    fn inline_enums(value: &serde_json::Value, place: String, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let definition =
+                    place.matches('/').count() == 3 && place.starts_with("/components/schemas/");
+                if map.contains_key("enum") && !definition {
+                    found.push(place.clone());
+                }
+                for (key, v) in map {
+                    inline_enums(v, format!("{place}/{key}"), found);
+                }
+            }
+            serde_json::Value::Array(values) => {
+                for (i, v) in values.iter().enumerate() {
+                    inline_enums(v, format!("{place}/{i}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn one_type_per_thing_and_references_resolve() {
+        let doc = serde_json::to_value(crate::app::openapi()).unwrap();
+        let mut found = Vec::new();
+        inline_enums(&doc, String::new(), &mut found);
+        assert!(found.is_empty(), "enums defined in place: {found:?}");
+        let text = doc.to_string();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in text.split("\"#/components/schemas/").skip(1) {
+            let name = &name[..name.find('"').unwrap()];
+            assert!(schemas.contains_key(name), "dangling reference to {name}");
+        }
+        let list = &schemas["List_PathView"]["properties"]["items"]["items"];
+        assert_eq!(list["$ref"], "#/components/schemas/PathView");
+        let kind = &doc["paths"]["/v1/mentors/{id}/documents/{kind}/file"]["get"]["parameters"];
+        assert!(
+            kind.to_string()
+                .contains("#/components/schemas/DocumentKind")
+        );
+    }
+
+    #[test]
+    fn every_field_an_answer_carries_is_required() {
+        let doc = serde_json::to_value(crate::app::openapi()).unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in [
+            "MentorView",
+            "SessionView",
+            "StatementView",
+            "List_SessionView",
+            "Problem",
+        ] {
+            let schema = &schemas[name];
+            let required = schema["required"].as_array().unwrap();
+            for field in schema["properties"].as_object().unwrap().keys() {
+                assert!(required.contains(&field.as_str().into()), "{name}.{field}");
+            }
+        }
+        // A request's optional fields stay optional.
+        let update = &schemas["UpdateMentor"];
+        assert!(!update["required"].to_string().contains("bio"));
     }
 
     #[test]

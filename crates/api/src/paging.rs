@@ -1,4 +1,5 @@
-//! Lists: `?limit=&cursor=`, answered as `{"items": [...], "next_cursor": ...}` with keyset pagination.
+//! Lists: `?limit=&cursor=`, answered as `{"items": [...], "next_cursor": ..., "has_more": ...}`
+//! with keyset pagination.
 
 use std::fmt::Display;
 use std::str::FromStr;
@@ -68,13 +69,25 @@ pub struct List<T: ToSchema> {
     /// Pass as `cursor` to get the next page; `null` on the last page.
     #[schema(max_length = 200)]
     pub next_cursor: Option<String>,
+    /// Whether another page follows (then `next_cursor` is set).
+    pub has_more: bool,
 }
 
 impl<T: ToSchema> List<T> {
     pub fn from_page<S, K: Display>(page: Page<S, K>, view: impl FnMut(S) -> T) -> Self {
         List {
             items: page.items.into_iter().map(view).collect(),
+            has_more: page.next_after.is_some(),
             next_cursor: page.next_after.map(encode),
+        }
+    }
+
+    /// A list that is whole in one page.
+    pub fn whole(items: Vec<T>) -> Self {
+        List {
+            items,
+            next_cursor: None,
+            has_more: false,
         }
     }
 }

@@ -5,10 +5,13 @@
 //! and once a window is over the owner's password works again. Checked before any hashing, so a
 //! flood of guesses costs one statement each.
 
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use mentorship_store::{Store, accounts};
 
 use crate::error::ApiError;
+use crate::routes::client_of;
 
 /// Limits per key and window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,40 +58,114 @@ impl Throttle {
         (start, seconds)
     }
 
-    /// Counts one attempt at `door` by `client` (an address) and, when it passes, on `account`
-    /// (an email; `None` for doors that name no account). `Err` is the 429 to answer.
+    /// Counts one attempt at `door` by the request's client (its address) and, when it passes,
+    /// on `account` (an email; `None` for doors that name no account). `Err` is the 429 to
+    /// answer. Either way the request keeps its [`Quota`], which the answer's headers tell.
     pub async fn attempt(
         &self,
         store: &Store,
+        req: &HttpRequest,
         door: Door,
-        client: &str,
         account: Option<&str>,
     ) -> Result<(), ApiError> {
-        let (start, retry_after_secs) = self.window(Utc::now());
-        let over = |attempts: i64, limit: u32| attempts > i64::from(limit);
-        let client_key = format!("{}:client:{client}", door.name());
-        if over(
-            accounts::count_attempt(store, &client_key, start).await?,
-            self.limits.per_client,
-        ) {
-            return Err(ApiError::TooManyRequests { retry_after_secs });
-        }
-        if let Some(account) = account {
+        let (start, reset_secs) = self.window(Utc::now());
+        let mut quota = Quota {
+            limits: self.limits,
+            policy: "client",
+            remaining: 0,
+            reset_secs,
+            per_account: account.is_some(),
+        };
+        let client_key = format!("{}:client:{}", door.name(), client_of(req));
+        let attempts = accounts::count_attempt(store, &client_key, start).await?;
+        quota.remaining = left(attempts, self.limits.per_client);
+        let mut over = attempts > i64::from(self.limits.per_client);
+        if let (false, Some(account)) = (over, account) {
             let account_key = format!("{}:account:{account}", door.name());
-            if over(
-                accounts::count_attempt(store, &account_key, start).await?,
-                self.limits.per_account,
-            ) {
-                return Err(ApiError::TooManyRequests { retry_after_secs });
+            let attempts = accounts::count_attempt(store, &account_key, start).await?;
+            let remaining = left(attempts, self.limits.per_account);
+            if remaining < quota.remaining {
+                quota.policy = "account";
+                quota.remaining = remaining;
             }
+            over = attempts > i64::from(self.limits.per_account);
+        }
+        req.extensions_mut().insert(quota);
+        if over {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: reset_secs,
+            });
         }
         Ok(())
+    }
+}
+
+/// Attempts still allowed in the window after `attempts` against `limit`.
+fn left(attempts: i64, limit: u32) -> u32 {
+    u32::try_from(i64::from(limit) - attempts).unwrap_or(0)
+}
+
+/// What a throttled request may still do, told in the `RateLimit` and `RateLimit-Policy`
+/// headers of the IETF draft (draft-ietf-httpapi-ratelimit-headers): the policies (`client`,
+/// and `account` for doors that name one) with their quota and window, and the one closest to
+/// its limit with the attempts left and the seconds until its window ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    limits: Limits,
+    policy: &'static str,
+    remaining: u32,
+    reset_secs: u64,
+    per_account: bool,
+}
+
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+impl Quota {
+    /// The two headers, as (name, value).
+    pub fn headers(&self) -> [(HeaderName, HeaderValue); 2] {
+        let window = self.limits.window.as_secs();
+        let mut policies = format!("\"client\";q={};w={window}", self.limits.per_client);
+        if self.per_account {
+            let account = format!(", \"account\";q={};w={window}", self.limits.per_account);
+            policies.push_str(&account);
+        }
+        let state = format!(
+            "\"{}\";r={};t={}",
+            self.policy, self.remaining, self.reset_secs
+        );
+        let value =
+            |text: String| HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""));
+        [
+            (RATE_LIMIT, value(state)),
+            (RATE_LIMIT_POLICY, value(policies)),
+        ]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_name_the_policy_closest_to_its_limit() {
+        let quota = Quota {
+            limits: Limits {
+                per_account: 10,
+                per_client: 50,
+                window: std::time::Duration::from_secs(900),
+            },
+            policy: "account",
+            remaining: 3,
+            reset_secs: 120,
+            per_account: true,
+        };
+        let [(_, state), (_, policies)] = quota.headers();
+        assert_eq!(state, "\"account\";r=3;t=120");
+        assert_eq!(policies, "\"client\";q=50;w=900, \"account\";q=10;w=900");
+        assert_eq!(left(12, 10), 0);
+        assert_eq!(left(7, 10), 3);
+    }
 
     #[test]
     fn windows_are_aligned_and_say_when_they_end() {

@@ -150,11 +150,21 @@ async fn login_is_throttled_per_account(app: TestApp) {
             &[],
         )
     };
-    for _ in 0..3 {
+    let first = attempt().await;
+    first.problem(401);
+    // The IETF draft's headers tell a client what it has left before a 429.
+    let state = first.header("ratelimit").expect("RateLimit");
+    assert!(state.starts_with("\"account\";r=2;t="), "{state}");
+    let policies = first.header("ratelimit-policy").expect("RateLimit-Policy");
+    assert!(policies.contains("\"account\";q=3;w="), "{policies}");
+    assert!(policies.starts_with("\"client\";q="), "{policies}");
+    for _ in 0..2 {
         attempt().await.problem(401);
     }
     let reply = attempt().await;
     reply.problem(429);
+    let state = reply.header("ratelimit").expect("RateLimit on a 429");
+    assert!(state.starts_with("\"account\";r=0;t="), "{state}");
     let retry: u64 = reply
         .header("retry-after")
         .expect("Retry-After")

@@ -195,6 +195,7 @@ async fn projects_keep_their_order(app: TestApp) {
         .map(|p| p["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["HTML", "JS"]);
+    assert_eq!(page1["has_more"], true);
     let cursor = page1["next_cursor"].as_str().unwrap();
     let page2 = app
         .get(&format!("{projects}?limit=2&cursor={cursor}"), &admin)
@@ -209,6 +210,7 @@ async fn projects_keep_their_order(app: TestApp) {
         .collect();
     assert_eq!(titles, ["API", "Last"]);
     assert!(page2["next_cursor"].is_null());
+    assert_eq!(page2["has_more"], false);
     let url = format!("/v1/projects/{}", second["id"].as_str().unwrap());
     let got = app.get(&url, &admin).await;
     assert_eq!(got.ok(200)["path_id"], path_id.as_str());
@@ -280,8 +282,52 @@ async fn unchanged_objects_answer_304(app: TestApp) {
     assert_eq!(changed.ok(200)["title"], "Rust 2");
 }
 
+/// A PATCH is a JSON Merge Patch: `null` empties a text that may be empty and is refused for a
+/// field that always has a value; a patch that changes nothing keeps the version.
+async fn updates_are_merge_patches(app: TestApp) {
+    let admin = app.admin().await;
+    let body = json!({"title": "Data", "field": "data", "complexity": 2, "description": "SQL"});
+    let created = app.post("/v1/paths", &admin, body).await;
+    let url = format!("/v1/paths/{}", created.ok(201)["id"].as_str().unwrap());
+    let same = app
+        .patch(
+            &url,
+            &admin,
+            "\"1\"",
+            json!({"title": "Data", "complexity": 2}),
+        )
+        .await;
+    assert_eq!(same.ok(200)["title"], "Data");
+    assert_eq!(same.header("etag").as_deref(), Some("\"1\""));
+    let auth = format!("Bearer {admin}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("if-match", "\"1\""),
+        ("content-type", "application/merge-patch+json"),
+    ];
+    let emptied = app
+        .raw(
+            "PATCH",
+            &url,
+            &headers,
+            br#"{"description": null}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(emptied.ok(200)["description"], "");
+    assert_eq!(emptied.body["title"], "Data");
+    assert_eq!(emptied.header("etag").as_deref(), Some("\"2\""));
+    let refused = app
+        .patch(&url, &admin, "\"2\"", json!({"title": null}))
+        .await;
+    assert_eq!(refused.problem(422)["errors"][0]["field"], "title");
+    let now = app.get(&url, &admin).await;
+    assert_eq!(now.ok(200)["title"], "Data");
+    assert_eq!(now.header("etag").as_deref(), Some("\"2\""));
+}
+
 on_both_databases!(
     unchanged_objects_answer_304,
+    updates_are_merge_patches,
     staff_build_the_catalog_and_everyone_reads_it,
     paths_are_edited_with_their_etag,
     projects_keep_their_order,

@@ -106,7 +106,32 @@ async fn chunked_bodies_are_limited_too(app: TestApp) {
     assert_eq!(body["status"], 413);
 }
 
+/// A problem's `type` is a page that explains its code and says where it comes from.
+async fn problem_types_resolve(app: TestApp) {
+    let admin = app.admin().await;
+    let missing = app
+        .get(&format!("/v1/paths/{}", uuid::Uuid::nil()), &admin)
+        .await;
+    let uri = missing.problem(404)["type"].as_str().unwrap().to_owned();
+    assert_eq!(uri, "/problems/not_found");
+    let page = app.raw("GET", &uri, &[], vec![]).await;
+    assert_eq!(page.ok(200)["code"], "not_found");
+    assert_eq!(page.body["title"], "Not found");
+    let rule = app
+        .raw("GET", "/problems/week_already_taken", &[], vec![])
+        .await;
+    let operations = rule.ok(200)["operations"].as_array().unwrap();
+    assert!(
+        operations.contains(&"POST /v1/sessions".into()),
+        "{operations:?}"
+    );
+    app.raw("GET", "/problems/no_such_code", &[], vec![])
+        .await
+        .problem(404);
+}
+
 on_both_databases!(
     malformed_requests_get_problems,
-    chunked_bodies_are_limited_too
+    chunked_bodies_are_limited_too,
+    problem_types_resolve
 );

@@ -67,6 +67,7 @@ const MATRIX: &[Row] = &[
     row("GET /health",                    NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("GET /ready",                     NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("GET /metrics",                   NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    row("GET /problems/{code}",           NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("POST /v1/auth/login",            NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("POST /v1/auth/refresh",          NoId,     None,                [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     row("POST /v1/auth/logout",           NoId,     None,                [204, 204, 204, 204, 204, 204, 204, 204, 204]),
@@ -1088,7 +1089,7 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             .replace("{project_id}", &world.student_project)
             .replace("{absence_id}", &absence_id)
             .replace("{token}", id),
-        None => pattern.to_owned(),
+        None => pattern.replace("{code}", "week_already_taken"),
     };
     // The operations that need a month say which.
     let path = match row.operation {

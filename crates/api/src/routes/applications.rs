@@ -19,7 +19,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::Valid;
 use crate::paging::{List, PageQuery};
-use crate::routes::{client_of, created};
+use crate::routes::created;
 use crate::state::AppState;
 use crate::throttle::Door;
 
@@ -201,7 +201,7 @@ pub async fn apply(
 ) -> Result<HttpResponse, ApiError> {
     state
         .throttle
-        .attempt(&state.store, Door::Application, &client_of(&req), None)
+        .attempt(&state.store, &req, Door::Application, None)
         .await?;
     let email = normalize_email(&body.email);
     match catalog::get_path(&state.store, body.path_id).await {

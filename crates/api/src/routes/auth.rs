@@ -14,7 +14,6 @@ use crate::extract::Valid;
 
 use crate::auth::{LINK_PREFIX, Principal, REFRESH_PREFIX, new_secret, secret_hash};
 use crate::error::ApiError;
-use crate::routes::client_of;
 use crate::routes::users::UserView;
 use crate::state::AppState;
 use crate::throttle::Door;
@@ -95,7 +94,7 @@ pub async fn login(
     let email = normalize_email(&body.email);
     state
         .throttle
-        .attempt(&state.store, Door::Login, &client_of(&req), Some(&email))
+        .attempt(&state.store, &req, Door::Login, Some(&email))
         .await?;
     let found = users::find_for_login(&state.store, &email).await?;
     let (user, hash) = match found {
@@ -242,12 +241,7 @@ pub async fn change_password(
     let user = users::get(&state.store, principal.user_id).await?;
     state
         .throttle
-        .attempt(
-            &state.store,
-            Door::Login,
-            &client_of(&req),
-            Some(&user.email),
-        )
+        .attempt(&state.store, &req, Door::Login, Some(&user.email))
         .await?;
     let found = users::find_for_login(&state.store, &user.email).await?;
     let hash = found.map(|(_, hash)| hash);
@@ -294,12 +288,7 @@ pub async fn request_password_reset(
     let email = normalize_email(&body.email);
     state
         .throttle
-        .attempt(
-            &state.store,
-            Door::PasswordReset,
-            &client_of(&req),
-            Some(&email),
-        )
+        .attempt(&state.store, &req, Door::PasswordReset, Some(&email))
         .await?;
     let (token, hash) = new_secret(LINK_PREFIX);
     let link = format!("{}/reset-password?token={token}", state.app_url);

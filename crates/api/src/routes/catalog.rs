@@ -100,15 +100,23 @@ pub struct CreatePath {
 pub struct UpdatePath {
     #[schema(min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     #[schema(min_length = 1, max_length = 80)]
     #[validate(length(min = 1, max = 80))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub field: Option<String>,
-    #[schema(schema_with = crate::openapi::optional_level_schema)]
+    #[schema(schema_with = crate::openapi::level_schema)]
     #[validate(range(min = 1, max = 3))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub complexity: Option<u8>,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
+    /// `null` or `""` empties it.
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::emptied")]
     pub description: Option<String>,
 }
 
@@ -135,15 +143,23 @@ pub struct CreateProject {
 pub struct UpdateProject {
     #[schema(min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     #[schema(minimum = 1, maximum = 1000)]
     #[validate(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub position: Option<i64>,
-    #[schema(schema_with = crate::openapi::optional_level_schema)]
+    #[schema(schema_with = crate::openapi::level_schema)]
     #[validate(range(min = 1, max = 3))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub difficulty: Option<u8>,
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
+    /// `null` or `""` empties it.
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::emptied")]
     pub description: Option<String>,
 }
 

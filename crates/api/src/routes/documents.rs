@@ -10,7 +10,7 @@ use mentorship_domain::calendar::local_date;
 use mentorship_domain::mentors::{self as rules, DocumentKind, DocumentStatus, DocumentUpload};
 use mentorship_store::documents::{self, Document, StoredFile};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::access::{require_staff, visible_mentor};
@@ -19,6 +19,18 @@ use crate::error::ApiError;
 use crate::extract::Valid;
 use crate::routes::applications::RejectRequest;
 use crate::state::AppState;
+
+/// The path of one of a mentor's documents: `/v1/mentors/{id}/documents/{kind}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Declares the parameters; handlers read them as `(Uuid, String)`.
+struct DocumentAddress {
+    /// The mentor's id.
+    id: Uuid,
+    /// Which document; any other word answers 404.
+    #[param(schema_with = crate::openapi::document_kind_schema)]
+    kind: String,
+}
 
 /// One line of the checklist.
 #[derive(Debug, Serialize, ToSchema)]
@@ -202,10 +214,7 @@ pub async fn list_documents(
     extensions(("x-problem-codes" = json!(["documents_not_expected", "document_already_sent", "already_exists", "file_type_not_accepted", "file_name_does_not_match", "file_too_large", "issued_on_required", "issued_on_in_the_future", "criminal_record_too_old", "invalid_file_name"]))),
     tag = "documents",
     security(("accessToken" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The mentor's id"),
-        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
-    ),
+    params(DocumentAddress),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received; waiting for review", body = Checklist),
@@ -269,10 +278,7 @@ pub async fn upload_document(
     extensions(("x-problem-codes" = json!(["document_file_deleted"]))),
     tag = "documents",
     security(("accessToken" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The mentor's id"),
-        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
-    ),
+    params(DocumentAddress),
     responses(
         (status = 200, description = "The file, decrypted, as an attachment", content(
             (String = "application/pdf"),
@@ -333,10 +339,7 @@ async fn review(
     extensions(("x-problem-codes" = json!(["document_not_awaiting_review"]))),
     tag = "documents",
     security(("accessToken" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The mentor's id"),
-        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
-    ),
+    params(DocumentAddress),
     responses(
         (status = 200, description = "Verified", body = Checklist),
         (status = 403, response = crate::openapi::Forbidden),
@@ -360,10 +363,7 @@ pub async fn verify_document(
     extensions(("x-problem-codes" = json!(["document_not_awaiting_review", "reason_required"]))),
     tag = "documents",
     security(("accessToken" = [])),
-    params(
-        ("id" = Uuid, Path, description = "The mentor's id"),
-        ("kind" = String, Path, description = "identity, criminal_record, diploma or company_registration"),
-    ),
+    params(DocumentAddress),
     request_body = RejectRequest,
     responses(
         (status = 200, description = "Rejected", body = Checklist),

@@ -91,13 +91,21 @@ impl From<Mentor> for MentorView {
 pub struct UpdateMentor {
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
+    /// `null` or `""` empties it.
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::emptied")]
     pub bio: Option<String>,
     #[schema(example = "Europe/Paris", max_length = 64)]
     #[validate(length(max = 64), custom(function = "crate::routes::iana_zone"))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub time_zone: Option<String>,
     #[schema(minimum = 0, maximum = 50)]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub requested_students: Option<u32>,
     /// Staff only: a manager's or an admin's account id.
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub manager_id: Option<Uuid>,
 }
 

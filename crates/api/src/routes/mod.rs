@@ -13,6 +13,7 @@ pub mod ops;
 pub mod path_requests;
 pub mod pay;
 pub mod policies;
+pub mod problems;
 pub mod reports;
 pub mod sessions;
 pub mod students;

@@ -526,6 +526,8 @@ pub struct StatementList {
     pub items: Vec<StatementView>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// Whether another page follows (then `next_cursor` is set).
+    pub has_more: bool,
     pub totals: Vec<StatusTotalView>,
 }
 
@@ -589,6 +591,7 @@ pub async fn list_statements(
     Ok(HttpResponse::Ok().json(StatementList {
         items: list.items,
         next_cursor: list.next_cursor,
+        has_more: list.has_more,
         totals: totals.into_iter().map(StatusTotalView::from).collect(),
     }))
 }

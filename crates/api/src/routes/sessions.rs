@@ -324,13 +324,12 @@ pub async fn needing_new_date(
     };
     let found = sessions::needing_new_date(&state.store, mentor, Utc::now()).await?;
     let role = principal.role;
-    Ok(HttpResponse::Ok().json(List {
-        items: found
+    Ok(HttpResponse::Ok().json(List::whole(
+        found
             .into_iter()
             .map(|s| SessionView::for_viewer(s, role))
             .collect(),
-        next_cursor: None,
-    }))
+    )))
 }
 
 /// One session: staff, its mentor, its student.

@@ -476,13 +476,21 @@ pub async fn get_student(
 #[serde(deny_unknown_fields)]
 pub struct UpdateStudent {
     /// The project the student works on now: one of their path's.
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub project_id: Option<Uuid>,
     #[schema(max_length = 64)]
     #[validate(length(max = 64))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub time_zone: Option<String>,
     #[schema(minimum = 30, maximum = 60)]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub session_length: Option<u16>,
     #[schema(schema_with = crate::openapi::weekday_list_schema)]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub allowed_weekdays: Option<Vec<WeekdayName>>,
 }
 

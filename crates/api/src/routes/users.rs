@@ -79,14 +79,22 @@ pub struct UpdateUser {
         email(code = "invalid_email", message = "must be an email address"),
         length(max = 254)
     )]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub email: Option<String>,
     #[schema(min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// Switch the account on or off (staff only, never one's own).
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
     #[schema(min_length = 12, max_length = 128, format = Password)]
     #[validate(length(min = 12, max = 128))]
+    #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
+    #[schema(nullable = false)]
     pub password: Option<String>,
 }
 
