@@ -120,7 +120,9 @@ where
             let response = req.error_response(e).map_into_right_body();
             return Box::pin(ready(Ok(finish(response, &method, id, arrived, &metrics))));
         }
-        let answer = self.service.call(req);
+        // The audit rows the request writes name it.
+        let request_id = id.to_str().unwrap_or_default().to_owned();
+        let answer = mentorship_store::audit::within_request(request_id, self.service.call(req));
         Box::pin(async move {
             let response = match not_modified(answer.await?) {
                 Ok(unchanged) => unchanged,

@@ -59,6 +59,7 @@ use mentorship_domain::statements::{ItemKind, StatementStatus};
         (name = "calendars", description = "Private calendar feeds of one's sessions (RFC 5545)"),
         (name = "pay", description = "Rate cards, referral bonuses and monthly statements"),
         (name = "policies", description = "The program's adjustable rules (RULES.md's *(policy)* values)"),
+        (name = "audit", description = "The audit log of every change, for admins"),
     )
 )]
 pub struct ApiDoc;

@@ -64,6 +64,11 @@ impl Role {
         own && self == Role::Mentor
     }
 
+    /// The audit log holds every person's data before and after each change: admins read it.
+    pub fn may_read_audit(self) -> bool {
+        self == Role::Admin
+    }
+
     /// RULES.md, Roles: "Each mentor has one manager"; staff, who steer the program, choose it.
     pub fn may_assign_manager(self) -> bool {
         self.is_staff()

@@ -2,13 +2,27 @@
 //! "Notifications and audit"). Rows are written inside the transaction of the change they
 //! describe, so a change and its audit row land together or not at all.
 
+use std::future::Future;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::{Tx, query};
+use crate::page::{Page, PageRequest};
 use crate::record::{Change, snapshot};
 use crate::{Store, StoreError};
+
+tokio::task_local! {
+    /// The id of the request being served, which every audit row it writes names.
+    static REQUEST_ID: String;
+}
+
+/// Runs `work` (a request's handling) with `request_id` named by every audit row it writes.
+/// Work outside a request (the outbox, the hourly purges) writes rows naming none.
+pub async fn within_request<F: Future>(request_id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(request_id, work).await
+}
 
 /// One audited change.
 #[derive(Debug, Clone)]
@@ -77,8 +91,8 @@ impl AuditEntry {
 /// Writes an audit row inside the transaction of the change it describes.
 pub(crate) async fn write(tx: &mut Tx, entry: AuditEntry) -> Result<(), StoreError> {
     const SQL: &str = "INSERT INTO audit_log \
-                       (id, actor_id, action, object_type, object_id, before, after, at) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+                       (id, actor_id, action, object_type, object_id, before, after, at, request_id) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     tx.execute(
         query(SQL)
             .bind(crate::new_id())
@@ -88,10 +102,66 @@ pub(crate) async fn write(tx: &mut Tx, entry: AuditEntry) -> Result<(), StoreErr
             .bind(entry.object_id)
             .bind(entry.before.map(|v| v.to_string()))
             .bind(entry.after.map(|v| v.to_string()))
-            .bind(entry.at),
+            .bind(entry.at)
+            .bind(REQUEST_ID.try_with(String::clone).ok()),
     )
     .await?;
     Ok(())
+}
+
+/// One row of the audit log as read back.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRecord {
+    pub id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Uuid,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: DateTime<Utc>,
+    pub request_id: Option<String>,
+}
+
+/// Which rows of the audit log to read; every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<Uuid>,
+    pub object_id: Option<Uuid>,
+    pub action: Option<String>,
+    /// From this instant, included.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant, excluded.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of the audit log, the latest first (ids are UUIDv7: time order).
+pub async fn list(
+    store: &Store,
+    filter: &AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditRecord>, StoreError> {
+    const SQL: &str = "SELECT id, actor_id, action, object_type, object_id, before, after, at, request_id \
+                       FROM audit_log WHERE id < $1 \
+                       AND ($3 = 0 OR actor_id = $4) AND ($5 = 0 OR object_id = $6) \
+                       AND ($7 = 0 OR action = $8) AND ($9 = 0 OR at >= $10) AND ($11 = 0 OR at < $12) \
+                       ORDER BY id DESC LIMIT CAST($2 AS BIGINT)";
+    let flag = |present: bool| i64::from(present);
+    let q = query(SQL)
+        .bind(page.after_or(Uuid::max()))
+        .bind(page.fetch_limit())
+        .bind(flag(filter.actor_id.is_some()))
+        .bind(filter.actor_id.unwrap_or(Uuid::nil()))
+        .bind(flag(filter.object_id.is_some()))
+        .bind(filter.object_id.unwrap_or(Uuid::nil()))
+        .bind(flag(filter.action.is_some()))
+        .bind(filter.action.clone().unwrap_or_default())
+        .bind(flag(filter.from.is_some()))
+        .bind(filter.from.unwrap_or(DateTime::UNIX_EPOCH))
+        .bind(flag(filter.to.is_some()))
+        .bind(filter.to.unwrap_or(DateTime::UNIX_EPOCH));
+    let rows: Vec<AuditRecord> = store.fetch_all(q).await?;
+    Ok(Page::from_rows(rows, &page, |r| r.id))
 }
 
 /// How many audit rows an object has; for checks that a change was audited.

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api_keys;
+mod audit;
 mod auth;
 mod catalog;
 mod concurrency;

@@ -252,6 +252,7 @@ const MATRIX: &[Row] = &[
     // to the same values, which changes nothing).
     row("GET /v1/policies",               NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
     row("GET /v1/policies/history",       NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/audit",                  NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
     row("PUT /v1/policies",               NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
 ];
 

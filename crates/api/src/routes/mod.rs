@@ -3,6 +3,7 @@
 pub mod absences;
 pub mod api_keys;
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod calendars;
 pub mod catalog;
