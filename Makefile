@@ -55,7 +55,7 @@ openapi:
 	$(CARGO) run -q -p mentorship-api --bin mentorship -- openapi > openapi/openapi.json.tmp
 	mv openapi/openapi.json.tmp openapi/openapi.json
 
-.PHONY: seed-demo fuzz-api lint-openapi
+.PHONY: seed-demo fuzz-api lint-openapi clients client-typescript client-python
 
 ## Add the demo accounts (one per role, published passwords) and catalog to DATABASE_URL.
 seed-demo:
@@ -68,6 +68,19 @@ seed-demo:
 fuzz-api:
 	$(CARGO) build -q -p mentorship-api --bin mentorship
 	./fuzz/fuzz-api.sh
+
+## The generated clients frontends and scripts would use, checked against the committed contract:
+## TypeScript types (openapi-typescript) under a typed openapi-fetch program compiled with
+## tsc --strict (clients/typescript, pinned in its package-lock.json), and a Python client
+## (openapi-python-client) whose walk.py passes mypy --strict and then walks a live server.
+clients: client-typescript client-python
+
+client-typescript:
+	cd clients/typescript && npm ci --no-audit --no-fund --silent && npm run -s generate && npm run -s check
+
+client-python:
+	$(CARGO) build -q -p mentorship-api --bin mentorship
+	./clients/python/check.sh
 
 ## Lint the committed contract offline with Redocly CLI; redocly.yaml and .redocly.lint-ignore.yaml
 ## say why each exception stands.

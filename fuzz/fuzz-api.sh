@@ -11,6 +11,7 @@
 # (default $CARGO_TARGET_DIR/debug/mentorship, which `make fuzz-api` builds first), VENV.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/demo-server.sh
 
 SEED="${FUZZ_SEED:-20240611}"
 MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-15}"
@@ -34,17 +35,8 @@ if [ ! -x "$BIN" ]; then
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/mentorship-fuzz.XXXXXX")"
-SERVER_PID=""
 PG_ADMIN_URL=""
 PG_DB=""
-
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
 
 drop_pg_db() {
   if [ -n "$PG_DB" ]; then
@@ -61,21 +53,41 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# The access token of a login, read from the JSON answer.
-login() {
-  local base="$1" email="$2" password="$3"
-  curl -sS --fail-with-body -X POST "$base/v1/auth/login" \
-    -H 'content-type: application/json' \
-    -d "{\"email\": \"$email\", \"password\": \"$password\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
-}
-
 RESULTS=()
 FAILED=0
+
+# fuzz_as LABEL DIR BASE WHO TOKEN [FILTER...]: one schemathesis run as one identity.
+fuzz_as() {
+  local label="$1" dir="$2" base="$3" who="$4" token="$5"
+  shift 5
+  local auth=()
+  if [ -n "$token" ]; then auth=(-H "Authorization: Bearer $token"); fi
+  say "[$label] schemathesis as $who"
+  local status=0
+  # The fuzzer's Python loads fuzz/pyhooks/sitecustomize.py: a workaround for a CPython 3.11
+  # bug that crashed Hypothesis itself (see that file).
+  PYTHONPATH="$PWD/fuzz/pyhooks${PYTHONPATH:+:$PYTHONPATH}" \
+    "$VENV/bin/schemathesis" --config-file fuzz/schemathesis.toml run "$CONTRACT" \
+    --url "$base" "${auth[@]}" "$@" \
+    --seed "$SEED" --max-examples "$MAX_EXAMPLES" --workers "$WORKERS" \
+    --checks all \
+    --report junit --report-junit-path "$dir/junit-$who.xml" \
+    --no-color >"$dir/schemathesis-$who.txt" 2>&1 || status=$?
+  # Warnings (operations that only ever answered 401/403 or 404, for instance) do not fail a
+  # run, but say where the fuzzing did not reach.
+  local warnings
+  warnings="$(sed -n '/=== WARNINGS ===/,/^=\+ .* in [0-9.]\+s =\+$/p' "$dir/schemathesis-$who.txt")"
+  if [ -z "$warnings" ]; then warnings="$(tail -n 1 "$dir/schemathesis-$who.txt")"; fi
+  echo "$warnings" | sed "s/^/  /"
+  if [ "$status" -ne 0 ]; then
+    FAILED=1
+    RESULTS+=("$label $who: FAILED (exit $status)")
+    say "[$label] schemathesis as $who failed; its report:"
+    cat "$dir/schemathesis-$who.txt"
+  else
+    RESULTS+=("$label $who: passed")
+  fi
+}
 
 # fuzz_database LABEL DATABASE_URL: one server, every identity.
 fuzz_database() {
@@ -90,23 +102,10 @@ fuzz_database() {
     ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn LOG_FORMAT=json HTTP_WORKERS=2
 
   say "[$label] seeding the demo data"
-  "$BIN" seed-demo >"$dir/seed.txt"
-  local port base
-  port="$(free_port)"
-  base="http://127.0.0.1:$port"
-  BIND_ADDR="127.0.0.1:$port" "$BIN" serve >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  local ready=""
-  for _ in $(seq 1 100); do
-    if curl -sf "$base/ready" >/dev/null 2>&1; then ready=yes; break; fi
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  if [ -z "$ready" ]; then
-    say "[$label] the server did not become ready:"
-    cat "$dir/server.log"
+  if ! start_demo_server "$BIN" "$dir"; then
     return 1
   fi
+  local base="$BASE_URL"
 
   # Every identity logs in before any fuzzing: the admin's run may edit the others' accounts.
   # seed-demo prints `<created|exists> <role> <email> password: <password>` per account.
@@ -117,35 +116,16 @@ fuzz_database() {
     tokens+=("$(login "$base" "$email" "$password")")
   done < <(grep ' password: ' "$dir/seed.txt" | tac)
 
+  # The operations that end the caller's own sessions (every token of the account): fuzzed
+  # in a last run per identity, so that they do not cut the identity's main run short.
+  local ending=(--include-operation-id logout_all --include-operation-id change_password)
+  local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password)
   local i
   for i in "${!identities[@]}"; do
-    local who="${identities[$i]}" auth=()
-    if [ -n "${tokens[$i]}" ]; then auth=(-H "Authorization: Bearer ${tokens[$i]}"); fi
-    say "[$label] schemathesis as $who"
-    local status=0
-    # The fuzzer's Python loads fuzz/pyhooks/sitecustomize.py: a workaround for a CPython 3.11
-    # bug that crashed Hypothesis itself (see that file).
-    PYTHONPATH="$PWD/fuzz/pyhooks${PYTHONPATH:+:$PYTHONPATH}" \
-      "$VENV/bin/schemathesis" --config-file fuzz/schemathesis.toml run "$CONTRACT" \
-      --url "$base" "${auth[@]}" \
-      --seed "$SEED" --max-examples "$MAX_EXAMPLES" --workers "$WORKERS" \
-      --checks all \
-      --report junit --report-junit-path "$dir/junit-$who.xml" \
-      --no-color >"$dir/schemathesis-$who.txt" 2>&1 || status=$?
-    # Warnings (operations that only ever answered 401/403 or 404, for instance) do not fail a
-    # run, but say where the fuzzing did not reach.
-    local warnings
-    warnings="$(sed -n '/=== WARNINGS ===/,/^=\+ .* in [0-9.]\+s =\+$/p' "$dir/schemathesis-$who.txt")"
-    if [ -z "$warnings" ]; then warnings="$(tail -n 1 "$dir/schemathesis-$who.txt")"; fi
-    echo "$warnings" | sed "s/^/  /"
-    if [ "$status" -ne 0 ]; then
-      FAILED=1
-      RESULTS+=("$label $who: FAILED (exit $status)")
-      say "[$label] schemathesis as $who failed; its report:"
-      cat "$dir/schemathesis-$who.txt"
-    else
-      RESULTS+=("$label $who: passed")
-    fi
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${rest[@]}"
+  done
+  for i in "${!identities[@]}"; do
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}-ending" "${tokens[$i]}" "${ending[@]}"
   done
   stop_server
   # Requests the HTTP parser refuses (a NUL byte in a header) are logged by actix as errors; the

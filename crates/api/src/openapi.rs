@@ -140,6 +140,63 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
     add_response_headers(doc);
     mark_binary_answers(doc);
     shape_schemas(doc);
+    add_links(doc);
+}
+
+/// Where what a creating operation makes is also addressed under another path: an application's
+/// id is its mentor's; a project is made in its path and addressed on its own.
+const ALSO_ADDRESSED: &[(&str, &str)] = &[
+    ("/v1/mentor-applications", "/v1/mentors/{id}"),
+    ("/v1/paths/{id}/projects", "/v1/projects/{id}"),
+];
+
+/// Declares OpenAPI `links` from each operation that creates (its 201 answer carries the new
+/// object's `id`) to every operation on what it made (`{path}/{id}` and below, and the other
+/// paths it is addressed under), so Swagger UI shows what comes next and stateful fuzzing
+/// reaches the operations addressed by id.
+fn add_links(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::link::LinkBuilder;
+    let operations: Vec<(String, String)> = doc
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+                .filter_map(|o| Some((path.clone(), o.operation_id.clone()?)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (path, item) in &mut doc.paths.paths {
+        let Some(RefOr::T(created)) = item
+            .post
+            .as_mut()
+            .and_then(|o| o.responses.responses.get_mut("201"))
+        else {
+            continue;
+        };
+        let mut under = vec![format!("{path}/{{id}}")];
+        under.extend(
+            ALSO_ADDRESSED
+                .iter()
+                .filter(|(from, _)| from == path)
+                .map(|(_, to)| (*to).to_owned()),
+        );
+        for (target, operation_id) in &operations {
+            let follows = under
+                .iter()
+                .any(|u| target == u || target.starts_with(&format!("{u}/")));
+            if follows {
+                let link = LinkBuilder::new()
+                    .operation_id(operation_id)
+                    .parameter("id", "$response.body#/id")
+                    .description(format!("`{operation_id}` on the object created"))
+                    .build();
+                created.links.insert(operation_id.clone(), RefOr::T(link));
+            }
+        }
+    }
 }
 
 /// One type per thing, and required meaning present, for the clients generated from the
@@ -1075,6 +1132,23 @@ mod tests {
         // A request's optional fields stay optional.
         let update = &schemas["UpdateMentor"];
         assert!(!update["required"].to_string().contains("bio"));
+    }
+
+    #[test]
+    fn creations_link_to_what_follows() {
+        let doc = serde_json::to_value(crate::app::openapi()).unwrap();
+        let links = &doc["paths"]["/v1/mentor-applications"]["post"]["responses"]["201"]["links"];
+        for next in [
+            "accept",
+            "get_application",
+            "upload_document",
+            "sign_contract",
+        ] {
+            assert_eq!(links[next]["operationId"], next, "{links}");
+            assert_eq!(links[next]["parameters"]["id"], "$response.body#/id");
+        }
+        let student = &doc["paths"]["/v1/students"]["post"]["responses"]["201"]["links"];
+        assert!(student["assign_student"].is_object(), "{student}");
     }
 
     #[test]
