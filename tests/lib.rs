@@ -163,6 +163,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent, for answers that are not JSON (files, archives).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -330,6 +332,7 @@ impl Http {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
             body,
+            bytes: bytes.to_vec(),
         };
         contract::check_problem_codes(method_name, path, &reply);
         Ok(reply)

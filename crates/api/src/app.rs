@@ -26,8 +26,8 @@ use crate::openapi::{ApiDoc, add_shared_responses};
 use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
-    absences, api_keys, applications, audit, auth, calendars, catalog, documents, mentors, ops,
-    path_requests, pay, policies, problems, reports, sessions, students, users as user_routes,
+    absences, api_keys, applications, audit, auth, calendars, catalog, documents, exports, mentors,
+    ops, path_requests, pay, policies, problems, reports, sessions, students, users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -60,6 +60,8 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(user_routes::get_user)
         .service(user_routes::update_user)
         .service(audit::list_audit)
+        .service(exports::export_mine)
+        .service(exports::export_person)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)

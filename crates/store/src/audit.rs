@@ -164,6 +164,25 @@ pub async fn list(
     Ok(Page::from_rows(rows, &page, |r| r.id))
 }
 
+/// Records that `actor` read something of `object_id` that the log keeps track of (a person's
+/// data exported), in a transaction of its own.
+pub async fn accessed(
+    store: &Store,
+    action: &'static str,
+    actor: Uuid,
+    object_type: &'static str,
+    object_id: Uuid,
+) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    write(
+        &mut tx,
+        AuditEntry::event(action, Some(actor), object_type, object_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// How many audit rows an object has; for checks that a change was audited.
 pub async fn count_for(store: &Store, object_id: Uuid) -> Result<i64, StoreError> {
     const SQL: &str = "SELECT COUNT(*) FROM audit_log WHERE object_id = $1";

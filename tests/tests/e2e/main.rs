@@ -11,6 +11,7 @@ mod catalog;
 mod concurrency;
 mod contract;
 mod errors;
+mod exports;
 mod hardening;
 mod matrix;
 mod notifications;

@@ -253,6 +253,9 @@ const MATRIX: &[Row] = &[
     row("GET /v1/policies",               NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
     row("GET /v1/policies/history",       NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("GET /v1/audit",                  NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/me/export",              NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("GET /v1/users/{id}/export",      Others,   None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/users/{id}/export",      Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
     row("PUT /v1/policies",               NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
 ];
 

@@ -86,7 +86,7 @@ pub struct Checklist {
     pub documents: Vec<DocumentView>,
 }
 
-fn checklist_of(mentor_id: Uuid, docs: &[Document]) -> Checklist {
+pub(crate) fn checklist_of(mentor_id: Uuid, docs: &[Document]) -> Checklist {
     Checklist {
         mentor_id,
         complete: documents::checklist(docs).all_verified(),

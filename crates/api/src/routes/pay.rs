@@ -309,7 +309,7 @@ pub struct StatementView {
     pub lines: Vec<StatementLineView>,
 }
 
-fn issued_view(s: IssuedStatement, lines: Vec<StatementLine>) -> StatementView {
+pub(crate) fn issued_view(s: IssuedStatement, lines: Vec<StatementLine>) -> StatementView {
     StatementView {
         id: Some(s.id),
         mentor_id: s.mentor_id,

@@ -1,0 +1,154 @@
+//! A person's data exported: as JSON checked field by field, as a ZIP archive holding the same
+//! JSON and their documents, by staff on request; nothing about others beyond names; audited.
+
+use std::io::Read;
+
+use chrono::{Days, Utc};
+use mentorship_store::db::query;
+use mentorship_tests::forms::PDF;
+use mentorship_tests::{PERSON_PASSWORD, Pair, TestApp, on_both_databases, token_of};
+use serde_json::{Value, json};
+
+use super::pay::at_ten;
+
+const MENTOR: &str = "export.mentor@example.com";
+const STUDENT: &str = "export.student@example.com";
+
+fn text_of(data: &Value) -> String {
+    data.to_string()
+}
+
+/// The files of a ZIP archive, by name.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            file.read_to_end(&mut content).unwrap();
+            (file.name().unwrap().into_owned(), content)
+        })
+        .collect()
+}
+
+/// A mentor and their student, each with a name that is not their email (the harness's people
+/// are named by their emails), so the exports can be searched for the other's email.
+async fn named_pair(app: &TestApp, admin: &str) -> Pair {
+    let (mentor, mentor_id) = app.mentor(MENTOR).await;
+    let account = format!("/v1/users/{mentor_id}");
+    let etag = app.get(&account, admin).await.header("etag").unwrap();
+    let renamed = app.patch(&account, admin, &etag, json!({"name": "Morgan Mentor"})).await;
+    renamed.ok(200);
+    app.open_places(&mentor, &mentor_id, 10).await;
+    let path_id = app.harness_path().await;
+    let project_id = app.first_project(&path_id).await;
+    let body = json!({
+        "name": "Sam Student", "email": STUDENT, "path_id": path_id, "project_id": project_id,
+        "time_zone": "Europe/Paris", "session_length": 45,
+    });
+    let student_id = app.post("/v1/students", admin, body).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let student = token_of(&app.accept_invitation(STUDENT, PERSON_PASSWORD).await);
+    app.assign(admin, &student_id, &mentor_id).await;
+    Pair {
+        mentor,
+        mentor_id,
+        student,
+        student_id,
+    }
+}
+
+async fn people_take_their_data_with_them(app: TestApp) {
+    let admin = app.admin().await;
+    let pair = named_pair(&app, &admin).await;
+    let project = app.first_project(&app.harness_path().await).await;
+    let start = at_ten(Utc::now().date_naive() + Days::new(14));
+    let body = json!({"student_id": pair.student_id, "start": start, "project_id": project});
+    let session = app.post("/v1/sessions", &pair.mentor, body).await;
+    let session = session.ok(201)["id"].as_str().unwrap().to_owned();
+    app.move_session_to(&session, Utc::now() - chrono::Duration::hours(2))
+        .await;
+    let outcome = json!({"outcome": "completed"});
+    let url = format!("/v1/sessions/{session}/outcome");
+    app.post(&url, &pair.mentor, outcome).await.ok(200);
+    let notes = json!({"summary": "Worked on the API.", "private_note": "Tired today."});
+    let url = format!("/v1/sessions/{session}/notes");
+    app.call("PUT", &url, Some(&pair.mentor), Some(notes), &[])
+        .await
+        .ok(200);
+
+    // The mentor's own data, field by field.
+    let mine = app.get("/v1/me/export", &pair.mentor).await;
+    let data = mine.ok(200).clone();
+    assert_eq!(data["account"]["email"], MENTOR);
+    assert_eq!(data["account"]["role"], "mentor");
+    assert_eq!(data["mentor"]["id"], pair.mentor_id.as_str());
+    assert_eq!(data["mentor"]["status"], "active");
+    let kinds: Vec<&str> = data["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["identity", "criminal_record", "diploma", "company_registration"]);
+    assert!(data["documents"].as_array().unwrap().iter().all(|d| d["status"] == "verified"));
+    let sessions = data["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["id"], session.as_str());
+    assert_eq!(sessions[0]["summary"], "Worked on the API.");
+    assert_eq!(sessions[0]["private_note"], "Tired today.");
+    assert_eq!(data["student"], Value::Null);
+    assert!(!data["notifications"].as_array().unwrap().is_empty());
+    // The student appears by id and name ("Sam Student"), never by email.
+    assert!(text_of(&data).contains("Sam Student"));
+    assert!(!text_of(&data).contains(STUDENT), "the student's email is in the mentor's export");
+
+    // The archive: the same JSON and the documents still on file, byte for byte.
+    let auth = format!("Bearer {}", pair.mentor);
+    let headers = [("authorization", auth.as_str()), ("accept", "application/zip")];
+    let zipped = app.raw("GET", "/v1/me/export", &headers, vec![]).await;
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-type").as_deref(), Some("application/zip"));
+    let files = unzip(&zipped.bytes);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names[0], "data.json");
+    assert!(names.contains(&"documents/identity.pdf"), "{names:?}");
+    assert!(names.contains(&"documents/diploma.pdf"), "{names:?}");
+    let identity = files.iter().find(|(n, _)| n == "documents/identity.pdf").unwrap();
+    assert_eq!(identity.1, PDF);
+    let archived: Value = serde_json::from_slice(&files[0].1).unwrap();
+    assert_eq!(archived["sessions"], data["sessions"]);
+    assert_eq!(archived["account"], data["account"]);
+
+    // The student's: their enrollment, assignment and session, without the mentor's private note.
+    let theirs = app.get("/v1/me/export", &pair.student).await;
+    let data = theirs.ok(200);
+    assert_eq!(data["student"]["id"], pair.student_id.as_str());
+    assert_eq!(data["mentor"], Value::Null);
+    assert_eq!(data["assignments"][0]["mentor_id"], pair.mentor_id.as_str());
+    assert_eq!(data["sessions"][0]["summary"], "Worked on the API.");
+    assert_eq!(data["sessions"][0]["private_note"], Value::Null);
+    assert!(text_of(data).contains("Morgan Mentor"));
+    assert!(!text_of(data).contains(MENTOR), "the mentor's email is in the student's export");
+
+    // Staff produce it on request; nobody else does.
+    let url = format!("/v1/users/{}/export", pair.student_id);
+    let produced = app.get(&url, &admin).await;
+    assert_eq!(produced.ok(200)["student"]["id"], pair.student_id.as_str());
+    app.get(&url, &pair.mentor).await.problem(403);
+    let missing = format!("/v1/users/{}/export", uuid::Uuid::now_v7());
+    app.get(&missing, &admin).await.problem(404);
+
+    // Each export is in the audit log, with who produced it.
+    const AUDITED: &str = "SELECT COUNT(*) FROM audit_log WHERE action = 'user.data_exported' \
+                           AND object_id = $1 AND actor_id = $2";
+    let student: uuid::Uuid = pair.student_id.parse().unwrap();
+    let by_admin: String = app.get("/v1/me", &admin).await.body["id"].as_str().unwrap().into();
+    let by_admin: uuid::Uuid = by_admin.parse().unwrap();
+    let q = query(AUDITED).bind(student).bind(by_admin);
+    assert_eq!(app.store.scalar::<i64>(q).await.unwrap(), 1);
+}
+
+on_both_databases!(people_take_their_data_with_them);
