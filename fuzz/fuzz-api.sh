@@ -118,7 +118,9 @@ fuzz_database() {
 
   # The operations that end the caller's own sessions (every token of the account): fuzzed
   # in a last run per identity, so that they do not cut the identity's main run short.
-  local ending=(--include-operation-id logout_all --include-operation-id change_password)
+  # No stateful phase there: no link leads to them.
+  local ending=(--include-operation-id logout_all --include-operation-id change_password
+    --phases examples,coverage,fuzzing)
   local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password)
   local i
   for i in "${!identities[@]}"; do

@@ -48,10 +48,18 @@ fn operations() -> &'static [Operation] {
     })
 }
 
-/// The operation a request reaches: the template whose literal segments match most.
+/// The operation a request reaches: the template whose literal segments match most. A path the
+/// contract names literally is reached by its own methods only (another method is a 405 of
+/// that path, not a request to a template beside it).
 fn operation_of(method: &str, path: &str) -> Option<&'static Operation> {
     let path = path.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = path.split('/').collect();
+    let literal = |op: &&Operation| op.segments.iter().eq(segments.iter());
+    if operations().iter().any(|op| literal(&op)) {
+        return operations()
+            .iter()
+            .find(|op| op.method == method && literal(op));
+    }
     operations()
         .iter()
         .filter(|op| op.method == method && op.segments.len() == segments.len())

@@ -19,6 +19,7 @@ use rand::Rng;
 
 use crate::error::{PROBLEM_JSON, Problem};
 use crate::extract::check_url;
+use crate::operations::Operations;
 use crate::spans::{RequestFacts, Route};
 use crate::state::AppState;
 use crate::throttle::Quota;
@@ -113,6 +114,15 @@ where
         }
         let method = req.method().clone();
         let metrics = Arc::clone(&self.metrics);
+        let wrong_method = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|state| misrouted(req.request(), &state.operations));
+        if let Some(methods) = wrong_method {
+            let response = req
+                .into_response(method_not_allowed(&method, &methods))
+                .map_into_right_body();
+            return Box::pin(ready(Ok(finish(response, &method, id, arrived, &metrics))));
+        }
         let refused = req
             .app_data::<web::Data<AppState>>()
             .and_then(|state| check_url(req.request(), &state.operations).err());
@@ -261,6 +271,32 @@ fn with_problem_body<B: MessageBody + 'static>(
     ServiceResponse::new(request, new).map_into_right_body()
 }
 
+/// 405 with `Allow`: the path exists, with other methods.
+fn method_not_allowed(method: &Method, methods: &[String]) -> HttpResponse {
+    let mut response = Problem::generic(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{method} is not allowed here; use one of: {}",
+            methods.join(", ")
+        ),
+    )
+    .response();
+    if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The methods of a path the contract names literally (`/v1/statements/issue-month`) when the
+/// request's method is not one of them. Such a request would otherwise reach the route of a
+/// pattern that also matches it (`GET /v1/statements/{id}`, with `issue-month` for an id) and
+/// get a 400 for a bad id instead of the 405 the contract implies.
+fn misrouted(req: &HttpRequest, operations: &Operations) -> Option<Vec<String>> {
+    let methods = operations.methods(req.path())?;
+    let method = req.method().as_str();
+    (!methods.iter().any(|m| m == method)).then_some(methods)
+}
+
 /// Answers a request no route took: 405 with `Allow` when the path exists with other methods,
 /// 404 otherwise.
 pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -268,21 +304,7 @@ pub async fn no_route(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .match_pattern()
         .and_then(|pattern| state.operations.methods(&pattern));
     match allowed {
-        Some(methods) => {
-            let mut response = Problem::generic(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!(
-                    "{} is not allowed here; use one of: {}",
-                    req.method(),
-                    methods.join(", ")
-                ),
-            )
-            .response();
-            if let Ok(value) = HeaderValue::from_str(&methods.join(", ")) {
-                response.headers_mut().insert(header::ALLOW, value);
-            }
-            response
-        }
+        Some(methods) => method_not_allowed(req.method(), &methods),
         None => Problem::generic(
             StatusCode::NOT_FOUND,
             format!("there is no route {} {}", req.method(), req.path()),

@@ -90,6 +90,23 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Every operation of the contract, to complete.
+fn operations_mut(
+    paths: &mut utoipa::openapi::path::Paths,
+) -> impl Iterator<Item = &mut Operation> {
+    paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
 /// Adds what an operation answers because of its shape rather than its meaning, once here
 /// rather than in every handler's annotation (handlers list their success and the answers only
 /// they give: 403, 404, 409, 429, a login's 401):
@@ -109,24 +126,17 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
         if let Some(operation) = &mut item.patch {
             declare_merge_patch(operation);
         }
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            one_declaration_per_parameter(operation);
-            for (status, name) in shared_responses(operation) {
-                operation
-                    .responses
-                    .responses
-                    .entry(status.into())
-                    .or_insert_with(|| Ref::from_response_name(name).into());
-            }
-            every_code.extend(list_problem_codes(operation));
+    }
+    for operation in operations_mut(&mut doc.paths) {
+        one_declaration_per_parameter(operation);
+        for (status, name) in shared_responses(operation) {
+            operation
+                .responses
+                .responses
+                .entry(status.into())
+                .or_insert_with(|| Ref::from_response_name(name).into());
         }
+        every_code.extend(list_problem_codes(operation));
     }
     add_problem_code_schema(doc, every_code);
     for operation in doc
@@ -219,20 +229,57 @@ fn shape_schemas(doc: &mut OpenApiDoc) {
             items.items = utoipa::openapi::schema::ArrayItems::RefOrSchema(Box::new(named(item)));
         }
     }
-    let answered_only = schemas_only_answered(doc);
+    let (answered, asked) = schemas_used(doc);
     let components = doc.components.get_or_insert_with(Default::default);
     for (name, schema) in &mut components.schemas {
-        if let (true, RefOr::T(Schema::Object(object))) = (answered_only.contains(name), schema) {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        if answered.contains(name) && !asked.contains(name) {
             object.required = object.properties.keys().cloned().collect();
+        }
+        if asked.contains(name) {
+            object.properties.values_mut().for_each(refuse_nul);
+        }
+    }
+    for operation in operations_mut(&mut doc.paths) {
+        for parameter in operation.parameters.iter_mut().flatten() {
+            if let RefOr::T(parameter) = parameter
+                && parameter.parameter_in != ParameterIn::Header
+                && let Some(schema) = &mut parameter.schema
+            {
+                refuse_nul(schema);
+            }
         }
     }
 }
 
-/// The component schemas that answers use and request bodies and parameters do not, directly
-/// or through other components.
-fn schemas_only_answered(doc: &OpenApiDoc) -> BTreeSet<String> {
+/// The server refuses a NUL character in any string it is sent (422 naming the field: the
+/// databases cannot store it): a free-text string the client sends says so with a pattern.
+fn refuse_nul(schema: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = schema else {
+        return;
+    };
+    let text = serde_json::to_value(&object.schema_type)
+        .is_ok_and(|t| t == "string" || t.as_array().is_some_and(|a| a.contains(&"string".into())));
+    // A format other than a password's (an email, a date, a UUID) already leaves NUL out.
+    let free = object
+        .format
+        .as_ref()
+        .is_none_or(|f| serde_json::to_value(f).is_ok_and(|f| f == "password"));
+    if text && free && object.enum_values.is_none() && object.pattern.is_none() {
+        object.pattern = Some(NO_NUL.to_owned());
+    }
+}
+
+/// The pattern of a string without a NUL character (U+0000).
+const NO_NUL: &str = r"^[^\u0000]*$";
+
+/// The component schemas that answers use, and those request bodies and parameters use,
+/// directly or through other components.
+fn schemas_used(doc: &OpenApiDoc) -> (BTreeSet<String>, BTreeSet<String>) {
     let Ok(value) = serde_json::to_value(doc) else {
-        return BTreeSet::new();
+        return Default::default();
     };
     let schemas = &value["components"]["schemas"];
     let mut answered = BTreeSet::new();
@@ -256,7 +303,7 @@ fn schemas_only_answered(doc: &OpenApiDoc) -> BTreeSet<String> {
             reach(&operation["parameters"], schemas, &mut asked);
         }
     }
-    answered.difference(&asked).cloned().collect()
+    (answered, asked)
 }
 
 /// Adds to `seen` every component schema `value` refers to, and those they refer to.
@@ -339,11 +386,7 @@ fn add_conditional_read(operation: &mut Operation) {
             "The `ETag` of the copy the client holds: if the object still has it, the answer \
              is 304 with no body.",
         ))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .max_length(Some(1024)),
-        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build();
     operation
         .parameters
@@ -414,20 +457,11 @@ fn add_response_headers(doc: &mut OpenApiDoc) {
             responses.push((name.as_str(), response, throttled));
         }
     }
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            let throttled = operation.responses.responses.contains_key("429");
-            for (status, response) in &mut operation.responses.responses {
-                if let RefOr::T(response) = response {
-                    responses.push((status.as_str(), response, throttled));
-                }
+    for operation in operations_mut(&mut doc.paths) {
+        let throttled = operation.responses.responses.contains_key("429");
+        for (status, response) in &mut operation.responses.responses {
+            if let RefOr::T(response) = response {
+                responses.push((status.as_str(), response, throttled));
             }
         }
     }
@@ -1132,6 +1166,18 @@ mod tests {
         // A request's optional fields stay optional.
         let update = &schemas["UpdateMentor"];
         assert!(!update["required"].to_string().contains("bio"));
+        // A string a client sends says it cannot hold NUL; a UUID's format says enough.
+        assert_eq!(update["properties"]["bio"]["pattern"], NO_NUL);
+        assert_eq!(
+            schemas["LoginRequest"]["properties"]["password"]["pattern"],
+            NO_NUL
+        );
+        assert!(update["properties"]["manager_id"].get("pattern").is_none());
+        assert!(
+            schemas["MentorView"]["properties"]["bio"]
+                .get("pattern")
+                .is_none()
+        );
     }
 
     #[test]

@@ -59,6 +59,14 @@ async fn malformed_requests_get_problems(app: TestApp) {
     let reply = app.call("PUT", "/v1/paths", Some(&admin), None, &[]).await;
     reply.problem(405);
     assert_eq!(reply.header("allow").as_deref(), Some("GET, POST"));
+    // A literal path is not taken for an id of a pattern beside it: 405, not a 400 for a bad id.
+    let issue = app.get("/v1/statements/issue-month", &admin).await;
+    issue.problem(405);
+    assert_eq!(issue.header("allow").as_deref(), Some("POST"));
+    let batch = app
+        .patch("/v1/students/batch", &admin, "\"1\"", json!({}))
+        .await;
+    assert_eq!(batch.problem(405)["code"], "method_not_allowed");
     // Too large, with a Content-Length and without one (chunked).
     let big = format!("{{\"title\": \"{}\"}}", "x".repeat(100 * 1024)).into_bytes();
     app.raw("POST", "/v1/paths", &json_headers, big)

@@ -37,7 +37,9 @@ async fn named_pair(app: &TestApp, admin: &str) -> Pair {
     let (mentor, mentor_id) = app.mentor(MENTOR).await;
     let account = format!("/v1/users/{mentor_id}");
     let etag = app.get(&account, admin).await.header("etag").unwrap();
-    let renamed = app.patch(&account, admin, &etag, json!({"name": "Morgan Mentor"})).await;
+    let renamed = app
+        .patch(&account, admin, &etag, json!({"name": "Morgan Mentor"}))
+        .await;
     renamed.ok(200);
     app.open_places(&mentor, &mentor_id, 10).await;
     let path_id = app.harness_path().await;
@@ -92,8 +94,22 @@ async fn people_take_their_data_with_them(app: TestApp) {
         .iter()
         .map(|d| d["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["identity", "criminal_record", "diploma", "company_registration"]);
-    assert!(data["documents"].as_array().unwrap().iter().all(|d| d["status"] == "verified"));
+    assert_eq!(
+        kinds,
+        [
+            "identity",
+            "criminal_record",
+            "diploma",
+            "company_registration"
+        ]
+    );
+    assert!(
+        data["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["status"] == "verified")
+    );
     let sessions = data["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0]["id"], session.as_str());
@@ -103,20 +119,32 @@ async fn people_take_their_data_with_them(app: TestApp) {
     assert!(!data["notifications"].as_array().unwrap().is_empty());
     // The student appears by id and name ("Sam Student"), never by email.
     assert!(text_of(&data).contains("Sam Student"));
-    assert!(!text_of(&data).contains(STUDENT), "the student's email is in the mentor's export");
+    assert!(
+        !text_of(&data).contains(STUDENT),
+        "the student's email is in the mentor's export"
+    );
 
     // The archive: the same JSON and the documents still on file, byte for byte.
     let auth = format!("Bearer {}", pair.mentor);
-    let headers = [("authorization", auth.as_str()), ("accept", "application/zip")];
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("accept", "application/zip"),
+    ];
     let zipped = app.raw("GET", "/v1/me/export", &headers, vec![]).await;
     assert_eq!(zipped.status, 200);
-    assert_eq!(zipped.header("content-type").as_deref(), Some("application/zip"));
+    assert_eq!(
+        zipped.header("content-type").as_deref(),
+        Some("application/zip")
+    );
     let files = unzip(&zipped.bytes);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names[0], "data.json");
     assert!(names.contains(&"documents/identity.pdf"), "{names:?}");
     assert!(names.contains(&"documents/diploma.pdf"), "{names:?}");
-    let identity = files.iter().find(|(n, _)| n == "documents/identity.pdf").unwrap();
+    let identity = files
+        .iter()
+        .find(|(n, _)| n == "documents/identity.pdf")
+        .unwrap();
     assert_eq!(identity.1, PDF);
     let archived: Value = serde_json::from_slice(&files[0].1).unwrap();
     assert_eq!(archived["sessions"], data["sessions"]);
@@ -131,7 +159,10 @@ async fn people_take_their_data_with_them(app: TestApp) {
     assert_eq!(data["sessions"][0]["summary"], "Worked on the API.");
     assert_eq!(data["sessions"][0]["private_note"], Value::Null);
     assert!(text_of(data).contains("Morgan Mentor"));
-    assert!(!text_of(data).contains(MENTOR), "the mentor's email is in the student's export");
+    assert!(
+        !text_of(data).contains(MENTOR),
+        "the mentor's email is in the student's export"
+    );
 
     // Staff produce it on request; nobody else does.
     let url = format!("/v1/users/{}/export", pair.student_id);
@@ -145,7 +176,10 @@ async fn people_take_their_data_with_them(app: TestApp) {
     const AUDITED: &str = "SELECT COUNT(*) FROM audit_log WHERE action = 'user.data_exported' \
                            AND object_id = $1 AND actor_id = $2";
     let student: uuid::Uuid = pair.student_id.parse().unwrap();
-    let by_admin: String = app.get("/v1/me", &admin).await.body["id"].as_str().unwrap().into();
+    let by_admin: String = app.get("/v1/me", &admin).await.body["id"]
+        .as_str()
+        .unwrap()
+        .into();
     let by_admin: uuid::Uuid = by_admin.parse().unwrap();
     let q = query(AUDITED).bind(student).bind(by_admin);
     assert_eq!(app.store.scalar::<i64>(q).await.unwrap(), 1);

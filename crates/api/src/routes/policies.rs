@@ -209,9 +209,10 @@ pub async fn put_policies(
     if principal.role != mentorship_domain::people::Role::Admin {
         return Err(ApiError::Forbidden("admins change the policies".into()));
     }
+    // An invalid body is 422 whatever the If-Match: the body is judged before the version.
+    let policies = policies_of(body)?;
     let current = policies::current(&state.store).await?;
     let expected = if_match(&req, "policies", current.version)?;
-    let policies = policies_of(body)?;
     let changed = policies::change(&state.store, expected, policies, principal.user_id).await?;
     Ok(ok_with_etag(changed.version).json(view(changed)))
 }

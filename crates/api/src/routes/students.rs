@@ -522,7 +522,6 @@ pub async fn update_student(
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&principal)?;
     let current = students::get(&state.store, *id).await?;
-    let version = if_match(&req, "student", current.version)?;
     let project_on_path = match body.project_id {
         None => true,
         Some(project) => {
@@ -544,6 +543,8 @@ pub async fn update_student(
         project_on_path,
     )
     .map_err(|refusals| ApiError::refusals(&refusals))?;
+    // The body is judged before the version: an invalid one is 422 whatever the If-Match.
+    let version = if_match(&req, "student", current.version)?;
     let changes = StudentChanges {
         project_id: body.project_id,
         time_zone: body.time_zone.map(|_| rhythm.zone.name().to_owned()),
