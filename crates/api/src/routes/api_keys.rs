@@ -21,6 +21,8 @@ const SHOWN_PREFIX_LEN: usize = 10;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "nightly catalog export", "scopes": ["paths:read"],
+    "expires_at": "2027-06-30T00:00:00Z"}))]
 pub struct CreateApiKey {
     /// What the key is for.
     #[schema(example = "nightly catalog export", min_length = 1, max_length = 100)]

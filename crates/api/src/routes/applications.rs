@@ -26,6 +26,10 @@ use crate::throttle::Door;
 /// An application to mentor, as sent by a person without an account.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Grace Hopper", "email": "grace@example.com", "password": "a long passphrase",
+    "path_id": "01964f7e-5a8b-7c3d-9e2f-1a2b3c4d5e6f", "experience_years": 6, "field_years": 3,
+    "legal_status": "freelancer", "country": "FR", "right_to_work_attested": true,
+    "time_zone": "Europe/Paris"}))]
 pub struct ApplyRequest {
     #[schema(example = "Grace Hopper", min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
@@ -139,6 +143,7 @@ impl From<Mentor> for ApplicationView {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "We need more experience in data engineering."}))]
 pub struct RejectRequest {
     /// Why; the applicant reads it.
     #[schema(

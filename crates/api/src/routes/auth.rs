@@ -20,6 +20,7 @@ use crate::throttle::Door;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "admin@example.com", "password": "change-me-now"}))]
 pub struct LoginRequest {
     #[schema(example = "admin@example.com", min_length = 1, max_length = 254)]
     #[validate(length(min = 1, max = 254))]
@@ -31,6 +32,7 @@ pub struct LoginRequest {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "mr_3q2-7wB"}))]
 pub struct RefreshRequest {
     /// The refresh token of the last login or refresh; each can be used once.
     #[schema(example = "mr_3q2-7wB...", min_length = 1, max_length = 200)]
@@ -208,6 +210,7 @@ pub async fn logout_all(
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "change-me-now", "new_password": "a new long passphrase"}))]
 pub struct ChangePassword {
     /// The password the account has now.
     #[schema(example = "change-me-now", min_length = 1, max_length = 128, format = Password)]
@@ -261,6 +264,7 @@ pub async fn change_password(
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "grace@example.com"}))]
 pub struct PasswordResetRequest {
     /// The account's login email.
     #[schema(example = "grace@example.com", min_length = 1, max_length = 254)]
@@ -299,6 +303,7 @@ pub async fn request_password_reset(
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "ml_Zk3", "new_password": "a new long passphrase"}))]
 pub struct UseLink {
     /// The `token` of the link the email carried.
     #[schema(example = "ml_Zk3...", min_length = 1, max_length = 200)]

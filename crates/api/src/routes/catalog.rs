@@ -80,6 +80,8 @@ impl From<Project> for ProjectView {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Web Developer", "field": "web development", "complexity": 2,
+    "description": "From HTML to a deployed web application."}))]
 pub struct CreatePath {
     #[schema(example = "Web Developer", min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
@@ -97,6 +99,7 @@ pub struct CreatePath {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"complexity": 3, "description": null}))]
 pub struct UpdatePath {
     #[schema(min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
@@ -122,6 +125,8 @@ pub struct UpdatePath {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Build a REST API", "difficulty": 2,
+    "description": "Design, build and document an API."}))]
 pub struct CreateProject {
     #[schema(example = "Build a REST API", min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]
@@ -140,6 +145,7 @@ pub struct CreateProject {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Build and document a REST API", "difficulty": 3}))]
 pub struct UpdateProject {
     #[schema(min_length = 1, max_length = 120)]
     #[validate(length(min = 1, max = 120))]

@@ -106,7 +106,7 @@ pub struct UploadForm {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// Required for `criminal_record`: the day the extract was issued (at most 3 months before upload).
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<String>, format = Date, example = "2026-11-02")]
     issued_on: Option<String>,
 }
 

@@ -88,6 +88,7 @@ impl From<Mentor> for MentorView {
 /// staff also change the manager.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"bio": "Backend developer, ten years of Rust and Python.", "time_zone": "Europe/Paris", "requested_students": 6}))]
 pub struct UpdateMentor {
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
@@ -127,6 +128,7 @@ pub struct ContractView {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"full_name": "Grace Hopper", "accept_terms": true}))]
 pub struct SignRequest {
     /// The mentor's full name, typed as the signature.
     #[schema(example = "Grace Hopper", min_length = 1, max_length = 120)]

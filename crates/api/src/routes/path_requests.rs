@@ -53,6 +53,7 @@ impl From<PathRequest> for PathRequestView {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"path_id": "01964f7e-5a8b-7c3d-9e2f-1a2b3c4d5e6f"}))]
 pub struct AskForPath {
     /// The path the mentor wants to mentor too.
     pub path_id: Uuid,
@@ -158,6 +159,7 @@ pub async fn list_path_requests(
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Your data projects are strong."}))]
 pub struct ApprovePath {
     /// A word for the mentor, if any.
     #[schema(max_length = 1000)]

@@ -192,6 +192,7 @@ pub async fn get_report(
 /// A manager's comment on a move.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"comment": "Called the student; a plan is agreed."}))]
 pub struct MoveReport {
     #[schema(max_length = 2000)]
     #[validate(length(max = 2000, message = "must be at most 2000 characters"))]

@@ -373,6 +373,7 @@ async fn mentors_session(
 /// A new start for a session.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"start": "2026-12-04T18:00:00+01:00"}))]
 pub struct Reschedule {
     /// RFC 3339 with any offset.
     #[schema(example = "2026-12-04T18:00:00+01:00")]
@@ -423,6 +424,7 @@ pub enum Side {
 /// A cancellation.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"on_behalf_of": "student"}))]
 pub struct Cancel {
     /// Staff only, and required from them: on whose behalf (it decides who a late cancellation
     /// counts against). A mentor or a student cancels on their own behalf.
@@ -485,6 +487,7 @@ pub async fn cancel(
 /// What happened in a session.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"outcome": "completed"}))]
 pub struct RecordOutcome {
     /// `completed`, or `student_no_show` (the student did not come within the first third).
     #[schema(schema_with = crate::openapi::outcome_schema)]
@@ -530,6 +533,8 @@ pub async fn record_outcome(
 /// A session's notes.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"summary": "Reviewed the API design; next: tests.",
+    "private_note": "Short on time this week."}))]
 pub struct WriteNotes {
     /// What the student reads.
     #[schema(min_length = 1, max_length = 10000)]

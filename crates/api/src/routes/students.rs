@@ -138,6 +138,11 @@ fn days(names: &[WeekdayName]) -> Vec<Weekday> {
 /// A cohort to enroll at once.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"students": [{
+    "name": "Linus Student", "email": "linus@example.com",
+    "path_id": "01964f7e-5a8b-7c3d-9e2f-1a2b3c4d5e6f", "project_id": "01964f7e-5a8b-7c3d-9e2f-1a2b3c4d5e70",
+    "time_zone": "Europe/Paris", "session_length": 45, "allowed_weekdays": ["monday", "thursday"]
+}]}))]
 pub struct EnrollCohort {
     /// 1 to 500 students.
     #[schema(min_items = 1, max_items = 500)]
@@ -474,6 +479,7 @@ pub async fn get_student(
 /// Changes to a student; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"session_length": 60, "allowed_weekdays": ["tuesday", "thursday"]}))]
 pub struct UpdateStudent {
     /// The project the student works on now: one of their path's.
     #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
@@ -619,6 +625,7 @@ pub async fn get_progress(
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"state": "in_progress"}))]
 pub struct SetProgress {
     #[schema(schema_with = crate::openapi::progress_schema)]
     pub state: ProjectProgress,
@@ -692,6 +699,7 @@ impl From<Assignment> for AssignmentView {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"mentor_id": "01964f7e-6b9c-7d4e-8f30-2b3c4d5e6f70"}))]
 pub struct AssignStudent {
     /// The mentor: active, with the student's path among their approved paths, and room left.
     pub mentor_id: Uuid,

@@ -52,6 +52,8 @@ impl From<User> for UserView {
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "grace@example.com", "name": "Grace Hopper", "role": "manager",
+    "password": "a long passphrase"}))]
 pub struct CreateUser {
     #[schema(example = "grace@example.com", format = Email, max_length = 254)]
     #[validate(
@@ -73,6 +75,7 @@ pub struct CreateUser {
 /// Changes to an account; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Grace B. Hopper"}))]
 pub struct UpdateUser {
     #[schema(example = "grace@example.com", format = Email, max_length = 254)]
     #[validate(
