@@ -260,22 +260,39 @@ async fn one(tx: &mut Tx, mentor_id: Uuid, id: Uuid) -> Result<DeclaredAbsence, 
         .ok_or(StoreError::NotFound("absence"))
 }
 
+/// Which absences a list shows; every filter is optional.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AbsenceFilter {
+    pub mentor_id: Option<Uuid>,
+    /// Only absences lasting until this day or later.
+    pub from: Option<NaiveDate>,
+    /// Only absences starting on this day or earlier.
+    pub to: Option<NaiveDate>,
+}
+
 /// Absences in declaration order: one mentor's, or every mentor's.
 pub async fn list(
     store: &Store,
-    mentor_id: Option<Uuid>,
+    filter: AbsenceFilter,
     page: PageRequest,
 ) -> Result<Page<DeclaredAbsence>, StoreError> {
     const SQL: &str = "SELECT id, mentor_id, first_day, last_day, reason, withdrawn_at, created_at \
                        FROM absences WHERE id > $1 AND ($3 = 0 OR mentor_id = $4) \
+                       AND ($5 = 0 OR last_day >= $6) AND ($7 = 0 OR first_day <= $8) \
                        ORDER BY id LIMIT CAST($2 AS BIGINT)";
+    // A bound not asked for is never compared; any date stands in for it.
+    let unused = NaiveDate::default();
     let rows: Vec<DeclaredAbsence> = store
         .fetch_all(
             query(SQL)
                 .bind(page.after_or(Uuid::nil()))
                 .bind(page.fetch_limit())
-                .bind(i64::from(mentor_id.is_some()))
-                .bind(mentor_id.unwrap_or(Uuid::nil())),
+                .bind(i64::from(filter.mentor_id.is_some()))
+                .bind(filter.mentor_id.unwrap_or(Uuid::nil()))
+                .bind(i64::from(filter.from.is_some()))
+                .bind(filter.from.unwrap_or(unused))
+                .bind(i64::from(filter.to.is_some()))
+                .bind(filter.to.unwrap_or(unused)),
         )
         .await?;
     Ok(Page::from_rows(rows, &page, |a| a.id))

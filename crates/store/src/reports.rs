@@ -199,6 +199,10 @@ pub struct ReportFilter {
     pub mentor_id: Option<Uuid>,
     pub status: Option<ReportStatus>,
     pub severity: Option<Severity>,
+    /// Only reports filed at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only reports filed before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Reports in filing order, filtered by mentor, status and severity.
@@ -209,7 +213,8 @@ pub async fn list(
 ) -> Result<Page<Report>, StoreError> {
     const SQL: &str = select_reports!(
         "WHERE r.id > $1 AND ($3 = 0 OR r.mentor_id = $4) AND ($5 = '' OR r.status = $5) \
-         AND ($6 = '' OR r.severity = $6) ORDER BY r.id LIMIT CAST($2 AS BIGINT)"
+         AND ($6 = '' OR r.severity = $6) AND ($7 = 0 OR r.created_at >= $8) \
+         AND ($9 = 0 OR r.created_at < $10) ORDER BY r.id LIMIT CAST($2 AS BIGINT)"
     );
     let status = filter.status.map(|s| enum_text(&s)).transpose()?;
     let severity = filter.severity.map(|s| enum_text(&s)).transpose()?;
@@ -221,7 +226,11 @@ pub async fn list(
                 .bind(i64::from(filter.mentor_id.is_some()))
                 .bind(filter.mentor_id.unwrap_or(Uuid::nil()))
                 .bind(status.unwrap_or_default())
-                .bind(severity.unwrap_or_default()),
+                .bind(severity.unwrap_or_default())
+                .bind(i64::from(filter.from.is_some()))
+                .bind(filter.from.unwrap_or(DateTime::UNIX_EPOCH))
+                .bind(i64::from(filter.to.is_some()))
+                .bind(filter.to.unwrap_or(DateTime::UNIX_EPOCH)),
         )
         .await?;
     let reports = rows

@@ -595,6 +595,22 @@ async fn absences_block_bookings_and_flag_sessions(app: TestApp) {
     app.get(&absences, &student).await.problem(404);
     let listed = app.get("/v1/absences", &manager).await;
     assert_eq!(listed.ok(200)["items"][0]["id"], json!(absence));
+    // Day ranges keep the absences that overlap them, both ends included.
+    let count = |reply: &Reply| reply.body["items"].as_array().unwrap().len();
+    let thursday = wednesday + Days::new(1);
+    for (range, expected) in [
+        (format!("from={thursday}"), 1),
+        (format!("to={wednesday}"), 1),
+        (format!("from={}", thursday + Days::new(1)), 0),
+        (format!("to={}", wednesday - Days::new(1)), 0),
+    ] {
+        let staff = app.get(&format!("/v1/absences?{range}"), &manager).await;
+        staff.ok(200);
+        assert_eq!(count(&staff), expected, "{range}");
+        let own = app.get(&format!("{absences}?{range}"), &mentor).await;
+        own.ok(200);
+        assert_eq!(count(&own), expected, "{range}");
+    }
     // Withdrawn, bookings in it are possible again; once.
     let withdraw = format!("{absences}/{absence}/withdraw");
     assert!(app.post(&withdraw, &mentor, json!({})).await.ok(200)["withdrawn_at"].is_string());
@@ -675,6 +691,16 @@ async fn difficulty_reports(app: TestApp) {
     assert_eq!(high.ok(200)["items"].as_array().unwrap().len(), 1);
     let low = app.get("/v1/reports?severity=low", &manager).await;
     assert!(low.ok(200)["items"].as_array().unwrap().is_empty());
+    // Filed-at ranges: from is included, to is not.
+    let filed_at = filed["created_at"].as_str().unwrap().replace('+', "%2B");
+    let since = app
+        .get(&format!("/v1/reports?from={filed_at}"), &manager)
+        .await;
+    assert_eq!(since.ok(200)["items"].as_array().unwrap().len(), 1);
+    let until = app
+        .get(&format!("/v1/reports?to={filed_at}"), &manager)
+        .await;
+    assert!(until.ok(200)["items"].as_array().unwrap().is_empty());
     let theirs = app.get("/v1/reports", &other_mentor).await;
     assert!(
         theirs.ok(200)["items"].as_array().unwrap().is_empty(),

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use mentorship_store::absences::{self, DeclaredAbsence, NewAbsence};
+use mentorship_store::absences::{self, AbsenceFilter, DeclaredAbsence, NewAbsence};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -111,7 +111,7 @@ pub async fn declare(
 #[utoipa::path(
     tag = "absences",
     security(("accessToken" = [])),
-    params(("id" = Uuid, Path, description = "The mentor's id"), PageQuery),
+    params(("id" = Uuid, Path, description = "The mentor's id"), DayRange, PageQuery),
     responses(
         (status = 200, description = "One page of absences", body = List<AbsenceView>),
         (status = 404, response = crate::openapi::NotFound),
@@ -122,10 +122,16 @@ pub async fn list_mentor_absences(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
+    ValidQuery(days): ValidQuery<DayRange>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     absent_mentor(&state, &principal, *id).await?;
-    let page = absences::list(&state.store, Some(*id), page.request()?).await?;
+    let filter = AbsenceFilter {
+        mentor_id: Some(*id),
+        from: days.from,
+        to: days.to,
+    };
+    let page = absences::list(&state.store, filter, page.request()?).await?;
     Ok(HttpResponse::Ok().json(List::from_page(page, AbsenceView::from)))
 }
 
@@ -136,11 +142,21 @@ pub struct AbsenceQuery {
     pub mentor_id: Option<Uuid>,
 }
 
+/// The days an absence list covers: absences overlapping `from` to `to`, both included.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct DayRange {
+    /// Only absences lasting until this day or later.
+    pub from: Option<NaiveDate>,
+    /// Only absences starting on this day or earlier.
+    pub to: Option<NaiveDate>,
+}
+
 /// Every mentor's absences, in declaration order. Staff.
 #[utoipa::path(
     tag = "absences",
     security(("accessToken" = [])),
-    params(AbsenceQuery, PageQuery),
+    params(AbsenceQuery, DayRange, PageQuery),
     responses(
         (status = 200, description = "One page of absences", body = List<AbsenceView>),
         (status = 403, response = crate::openapi::Forbidden),
@@ -151,10 +167,16 @@ pub async fn list_absences(
     state: web::Data<AppState>,
     principal: Principal,
     ValidQuery(query): ValidQuery<AbsenceQuery>,
+    ValidQuery(days): ValidQuery<DayRange>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&principal)?;
-    let page = absences::list(&state.store, query.mentor_id, page.request()?).await?;
+    let filter = AbsenceFilter {
+        mentor_id: query.mentor_id,
+        from: days.from,
+        to: days.to,
+    };
+    let page = absences::list(&state.store, filter, page.request()?).await?;
     Ok(HttpResponse::Ok().json(List::from_page(page, AbsenceView::from)))
 }
 

@@ -153,7 +153,11 @@ async fn gather(
             .into_iter()
             .map(PathRequestView::from)
             .collect();
-        data.absences = every(|p| absences::list(store, Some(user_id), p))
+        let declared = absences::AbsenceFilter {
+            mentor_id: Some(user_id),
+            ..absences::AbsenceFilter::default()
+        };
+        data.absences = every(|p| absences::list(store, declared, p))
             .await?
             .into_iter()
             .map(AbsenceView::from)

@@ -121,6 +121,10 @@ pub struct ReportQuery {
     pub severity: Option<Severity>,
     /// Only this mentor's (staff).
     pub mentor_id: Option<Uuid>,
+    /// Only reports filed at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only reports filed before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Reports in filing order, filtered by status, severity and mentor: staff see all, a mentor
@@ -150,6 +154,8 @@ pub async fn list_reports(
         mentor_id,
         status: query.status,
         severity: query.severity,
+        from: query.from,
+        to: query.to,
     };
     let page = reports::list(&state.store, filter, page.request()?).await?;
     Ok(HttpResponse::Ok().json(List::from_page(page, ReportView::from)))
