@@ -472,6 +472,45 @@ struct LineRow {
     late: bool,
 }
 
+impl TryFrom<LineRow> for StatementLine {
+    type Error = StoreError;
+
+    fn try_from(r: LineRow) -> Result<Self, StoreError> {
+        Ok(StatementLine {
+            item: StatementItem {
+                id: r.item_id,
+                kind: enum_from(&r.kind)?,
+                occurred_at: r.occurred_at,
+                recorded_at: r.recorded_at,
+                amount: money(r.amount_cents)?,
+            },
+            late: r.late,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MentorLineRow {
+    statement_id: Uuid,
+    #[sqlx(flatten)]
+    line: LineRow,
+}
+
+/// Every line of a mentor's issued statements, by statement id: one query for all of them.
+pub async fn lines_of_mentor(
+    store: &Store,
+    mentor_id: Uuid,
+) -> Result<Vec<(Uuid, StatementLine)>, StoreError> {
+    const SQL: &str = "SELECT l.statement_id, l.item_id, l.kind, l.occurred_at, l.recorded_at, \
+                       l.amount_cents, l.late FROM statement_lines l \
+                       JOIN statements s ON s.id = l.statement_id WHERE s.mentor_id = $1 \
+                       ORDER BY l.statement_id, l.occurred_at, l.item_id";
+    let rows: Vec<MentorLineRow> = store.fetch_all(query(SQL).bind(mentor_id)).await?;
+    rows.into_iter()
+        .map(|r| Ok((r.statement_id, StatementLine::try_from(r.line)?)))
+        .collect()
+}
+
 /// One issued statement with its lines.
 pub async fn get(store: &Store, id: Uuid) -> Result<StatementWithLines, StoreError> {
     let row: Option<StatementRow> = store
@@ -484,18 +523,7 @@ pub async fn get(store: &Store, id: Uuid) -> Result<StatementWithLines, StoreErr
     let rows: Vec<LineRow> = store.fetch_all(query(LINES).bind(id)).await?;
     let lines = rows
         .into_iter()
-        .map(|r| {
-            Ok(StatementLine {
-                item: StatementItem {
-                    id: r.item_id,
-                    kind: enum_from(&r.kind)?,
-                    occurred_at: r.occurred_at,
-                    recorded_at: r.recorded_at,
-                    amount: money(r.amount_cents)?,
-                },
-                late: r.late,
-            })
-        })
+        .map(StatementLine::try_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(StatementWithLines { statement, lines })
 }

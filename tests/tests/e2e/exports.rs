@@ -9,7 +9,7 @@ use mentorship_tests::forms::PDF;
 use mentorship_tests::{PERSON_PASSWORD, Pair, TestApp, on_both_databases, token_of};
 use serde_json::{Value, json};
 
-use super::pay::at_ten;
+use super::pay::{at_ten, month_start, tuesday_of};
 
 const MENTOR: &str = "export.mentor@example.com";
 const STUDENT: &str = "export.student@example.com";
@@ -70,8 +70,9 @@ async fn people_take_their_data_with_them(app: TestApp) {
     let body = json!({"student_id": pair.student_id, "start": start, "project_id": project});
     let session = app.post("/v1/sessions", &pair.mentor, body).await;
     let session = session.ok(201)["id"].as_str().unwrap().to_owned();
-    app.move_session_to(&session, Utc::now() - chrono::Duration::hours(2))
-        .await;
+    // Held last month, so that the month can be issued.
+    let held = tuesday_of(month_start(1), 1);
+    app.move_session_to(&session, held).await;
     let outcome = json!({"outcome": "completed"});
     let url = format!("/v1/sessions/{session}/outcome");
     app.post(&url, &pair.mentor, outcome).await.ok(200);
@@ -80,6 +81,10 @@ async fn people_take_their_data_with_them(app: TestApp) {
     app.call("PUT", &url, Some(&pair.mentor), Some(notes), &[])
         .await
         .ok(200);
+    let month = month_start(1).format("%Y-%m").to_string();
+    let issued = format!("/v1/mentors/{}/statements", pair.mentor_id);
+    let statement = app.post(&issued, &admin, json!({"month": month})).await;
+    let statement = statement.ok(201)["id"].as_str().unwrap().to_owned();
 
     // The mentor's own data, field by field.
     let mine = app.get("/v1/me/export", &pair.mentor).await;
@@ -116,6 +121,11 @@ async fn people_take_their_data_with_them(app: TestApp) {
     assert_eq!(sessions[0]["summary"], "Worked on the API.");
     assert_eq!(sessions[0]["private_note"], "Tired today.");
     assert_eq!(data["student"], Value::Null);
+    assert_eq!(data["statements"][0]["id"], statement.as_str());
+    assert_eq!(
+        data["statements"][0]["lines"][0]["item_id"],
+        session.as_str()
+    );
     assert!(!data["notifications"].as_array().unwrap().is_empty());
     // The student appears by id and name ("Sam Student"), never by email.
     assert!(text_of(&data).contains("Sam Student"));

@@ -3,6 +3,7 @@
 //! beyond names (another person appears by id and name only). One JSON document, or one ZIP
 //! archive of that document and the person's onboarding documents still on file.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
 
@@ -10,10 +11,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use mentorship_domain::people::Role;
+use mentorship_domain::statements::StatementLine;
 use mentorship_store::page::{Page, PageRequest};
 use mentorship_store::reports::ReportFilter;
 use mentorship_store::sessions::SessionFilter;
-use mentorship_store::statements::StatementFilter;
+use mentorship_store::statements::{IssuedStatement, StatementFilter};
 use mentorship_store::{
     StoreError, absences, api_keys, assignments, audit, documents, mentors, notifications,
     path_requests, referrals, reports, sessions, statements, students, users,
@@ -210,8 +212,8 @@ async fn gather(
     Ok((data, archive))
 }
 
-/// A mentor's issued statements with their lines: one read per statement (a mentor has about
-/// twelve a year; an export is rare).
+/// A mentor's issued statements with their lines: the statements page by page, then every
+/// line of them in one query.
 async fn mentor_statements(
     state: &AppState,
     mentor_id: Uuid,
@@ -221,12 +223,15 @@ async fn mentor_statements(
         ..StatementFilter::default()
     };
     let issued = every(|p| statements::list(&state.store, filter, p)).await?;
-    let mut views = Vec::with_capacity(issued.len());
-    for statement in issued {
-        let whole = statements::get(&state.store, statement.id).await?;
-        views.push(issued_view(whole.statement, whole.lines));
+    let mut lines: HashMap<Uuid, Vec<StatementLine>> = HashMap::new();
+    for (statement, line) in statements::lines_of_mentor(&state.store, mentor_id).await? {
+        lines.entry(statement).or_default().push(line);
     }
-    Ok(views)
+    let mut view = |s: IssuedStatement| {
+        let of = lines.remove(&s.id).unwrap_or_default();
+        issued_view(s, of)
+    };
+    Ok(issued.into_iter().map(&mut view).collect())
 }
 
 /// The files of a mentor's documents still on file, named by kind.
