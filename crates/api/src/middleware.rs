@@ -291,7 +291,11 @@ fn method_not_allowed(method: &Method, methods: &[String]) -> HttpResponse {
 /// request's method is not one of them. Such a request would otherwise reach the route of a
 /// pattern that also matches it (`GET /v1/statements/{id}`, with `issue-month` for an id) and
 /// get a 400 for a bad id instead of the 405 the contract implies.
+/// A CORS preflight (`OPTIONS`) is the CORS layer's to answer, on any path.
 fn misrouted(req: &HttpRequest, operations: &Operations) -> Option<Vec<String>> {
+    if req.method() == Method::OPTIONS {
+        return None;
+    }
     let methods = operations.methods(req.path())?;
     let method = req.method().as_str();
     (!methods.iter().any(|m| m == method)).then_some(methods)
