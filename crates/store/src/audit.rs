@@ -164,8 +164,8 @@ pub async fn list(
     Ok(Page::from_rows(rows, &page, |r| r.id))
 }
 
-/// Records that `actor` read something of `object_id` that the log keeps track of (a person's
-/// data exported), in a transaction of its own.
+/// Records that `actor` read something of `object_id` that the log keeps track of (a document
+/// downloaded, a person's data exported), in a transaction of its own.
 pub async fn accessed(
     store: &Store,
     action: &'static str,

@@ -323,9 +323,6 @@ pub async fn open_file(
         .file_key
         .clone()
         .ok_or_else(|| StoreError::refused(&rules::DocumentRefusal::FileDeleted))?;
-    let mut tx = store.begin().await?;
-    let entry = AuditEntry::event("document.downloaded", Some(reader), "document", doc.id);
-    audit::write(&mut tx, entry).await?;
-    tx.commit().await?;
+    audit::accessed(store, "document.downloaded", reader, "document", doc.id).await?;
     Ok((doc, key))
 }

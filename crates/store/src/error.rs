@@ -35,6 +35,22 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// A read of one record where its absence is an answer, not an error.
+pub trait Found<T> {
+    /// `Some` of a record that exists, `None` of one that does not; other errors stay errors.
+    fn found(self) -> Result<Option<T>, StoreError>;
+}
+
+impl<T> Found<T> for Result<T, StoreError> {
+    fn found(self) -> Result<Option<T>, StoreError> {
+        match self {
+            Ok(record) => Ok(Some(record)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// One broken rule, carried out of the transaction it stopped with its code, kind and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

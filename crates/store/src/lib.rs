@@ -46,7 +46,7 @@ pub mod tokens;
 pub mod users;
 
 use db::{Conn, Query, Row, Scalar, Tx, one};
-pub use error::StoreError;
+pub use error::{Found, StoreError};
 pub use events::Notices;
 pub use page::{Page, PageRequest};
 

@@ -7,7 +7,9 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use mentorship_domain::calendar::local_date;
-use mentorship_domain::mentors::{self as rules, DocumentKind, DocumentStatus, DocumentUpload};
+use mentorship_domain::mentors::{
+    self as rules, DocumentKind, DocumentStatus, DocumentUpload, FileType,
+};
 use mentorship_store::documents::{self, Document, StoredFile};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -95,6 +97,13 @@ pub(crate) fn checklist_of(mentor_id: Uuid, docs: &[Document]) -> Checklist {
             .map(|kind| DocumentView::of(kind, docs.iter().find(|d| d.kind == kind)))
             .collect(),
     }
+}
+
+/// The name of a document's file as the server hands it out: its kind and the extension of the
+/// type its bytes were judged to be (never the name it was sent with).
+pub(crate) fn file_name(doc: &Document) -> String {
+    let extension = FileType::of_media_type(&doc.media_type).map_or("bin", FileType::extension);
+    format!("{}.{extension}", doc.kind.as_str())
 }
 
 /// The multipart form of an upload, documented for clients.
@@ -301,13 +310,7 @@ pub async fn download_document(
     let kind = kind_of(&kind)?;
     let (doc, key) = documents::open_file(&state.store, id, kind, principal.user_id).await?;
     let content = state.files.get(&key).await?;
-    // The name is the server's: the kind and the extension of the type the bytes were judged.
-    let extension = match doc.media_type.as_str() {
-        "application/pdf" => "pdf",
-        "image/png" => "png",
-        _ => "jpg",
-    };
-    let disposition = format!("attachment; filename=\"{}.{extension}\"", kind.as_str());
+    let disposition = format!("attachment; filename=\"{}\"", file_name(&doc));
     Ok(HttpResponse::Ok()
         .content_type(doc.media_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))

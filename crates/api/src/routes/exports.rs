@@ -17,7 +17,7 @@ use mentorship_store::reports::ReportFilter;
 use mentorship_store::sessions::SessionFilter;
 use mentorship_store::statements::{IssuedStatement, StatementFilter};
 use mentorship_store::{
-    StoreError, absences, api_keys, assignments, audit, documents, mentors, notifications,
+    Found, StoreError, absences, api_keys, assignments, audit, documents, mentors, notifications,
     path_requests, referrals, reports, sessions, statements, students, users,
 };
 use serde::Serialize;
@@ -29,7 +29,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::routes::absences::AbsenceView;
 use crate::routes::api_keys::ApiKeyView;
-use crate::routes::documents::{DocumentView, checklist_of};
+use crate::routes::documents::{DocumentView, checklist_of, file_name};
 use crate::routes::mentors::MentorView;
 use crate::routes::notifications::NotificationView;
 use crate::routes::path_requests::PathRequestView;
@@ -94,15 +94,6 @@ where
     }
 }
 
-/// `Some` of a record that exists, `None` of one that does not.
-fn optional<T>(found: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
-    match found {
-        Ok(record) => Ok(Some(record)),
-        Err(StoreError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// The files of the export: (name in the archive, content).
 type Files = Vec<(String, Vec<u8>)>;
 
@@ -115,8 +106,8 @@ async fn gather(
     let store = &state.store;
     let account = users::get(store, user_id).await?;
     let viewer = account.role;
-    let mentor = optional(mentors::get(store, user_id).await)?;
-    let student = optional(students::get(store, user_id).await)?;
+    let mentor = mentors::get(store, user_id).await.found()?;
+    let student = students::get(store, user_id).await.found()?;
     let mut data = PersonalData {
         exported_at: Utc::now(),
         account: UserView::from(account),
@@ -242,12 +233,7 @@ async fn document_files(
     let mut files = Files::new();
     for doc in docs {
         let Some(key) = &doc.file_key else { continue };
-        let extension = match doc.media_type.as_str() {
-            "application/pdf" => "pdf",
-            "image/png" => "png",
-            _ => "jpg",
-        };
-        let name = format!("documents/{}.{extension}", doc.kind.as_str());
+        let name = format!("documents/{}", file_name(doc));
         files.push((name, state.files.get(key).await?));
     }
     Ok(files)

@@ -14,7 +14,7 @@ use mentorship_store::assignments::{self, Assignment, Choice};
 use mentorship_store::students::{
     self, Invitation, NewStudent, Progress, Student, StudentChanges, StudentFilter,
 };
-use mentorship_store::{StoreError, catalog};
+use mentorship_store::{Found, StoreError, catalog};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -203,11 +203,7 @@ impl Catalog {
         if let Some(known) = self.paths.get(&id) {
             return Ok(*known);
         }
-        let exists = match catalog::get_path(&state.store, id).await {
-            Ok(_) => true,
-            Err(StoreError::NotFound(_)) => false,
-            Err(e) => return Err(e.into()),
-        };
+        let exists = catalog::get_path(&state.store, id).await.found()?.is_some();
         self.paths.insert(id, exists);
         Ok(exists)
     }
@@ -222,11 +218,8 @@ impl Catalog {
         let path = match self.projects.get(&project_id) {
             Some(path) => *path,
             None => {
-                let path = match catalog::get_project(&state.store, project_id).await {
-                    Ok(project) => Some(project.path_id),
-                    Err(StoreError::NotFound(_)) => None,
-                    Err(e) => return Err(e.into()),
-                };
+                let project = catalog::get_project(&state.store, project_id).await;
+                let path = project.found()?.map(|p| p.path_id);
                 self.projects.insert(project_id, path);
                 path
             }

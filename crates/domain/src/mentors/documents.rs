@@ -68,12 +68,30 @@ pub enum FileType {
 }
 
 impl FileType {
+    pub const ALL: [FileType; 3] = [FileType::Pdf, FileType::Png, FileType::Jpeg];
+
     /// The media type to store and serve the file with.
     pub fn media_type(self) -> &'static str {
         match self {
             FileType::Pdf => "application/pdf",
             FileType::Png => "image/png",
             FileType::Jpeg => "image/jpeg",
+        }
+    }
+
+    /// The type a stored media type names.
+    pub fn of_media_type(media_type: &str) -> Option<FileType> {
+        FileType::ALL
+            .into_iter()
+            .find(|t| t.media_type() == media_type)
+    }
+
+    /// The extension of a file of this type, for the names the server gives files it hands out.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileType::Pdf => "pdf",
+            FileType::Png => "png",
+            FileType::Jpeg => "jpg",
         }
     }
 }
@@ -350,6 +368,21 @@ mod tests {
         assert_eq!(sniff_file_type(b"\xff\xd8\xff\xe0"), Some(FileType::Jpeg));
         assert_eq!(sniff_file_type(b"GIF89a"), None);
         assert_eq!(sniff_file_type(b""), None);
+    }
+
+    #[test]
+    fn a_stored_media_type_names_its_type_and_extension() {
+        for file_type in FileType::ALL {
+            assert_eq!(
+                FileType::of_media_type(file_type.media_type()),
+                Some(file_type)
+            );
+        }
+        assert_eq!(
+            FileType::of_media_type("image/jpeg").map(FileType::extension),
+            Some("jpg")
+        );
+        assert_eq!(FileType::of_media_type("image/gif"), None);
     }
 
     #[test]
