@@ -40,22 +40,9 @@ impl Operations {
     /// Reads the operations of the contract.
     pub fn of(doc: &OpenApiDoc) -> Self {
         let mut by_path: HashMap<String, Vec<(Method, OperationFacts)>> = HashMap::new();
-        for (path, item) in &doc.paths.paths {
-            let methods = [
-                (Method::GET, &item.get),
-                (Method::POST, &item.post),
-                (Method::PUT, &item.put),
-                (Method::PATCH, &item.patch),
-                (Method::DELETE, &item.delete),
-            ];
-            for (method, operation) in methods {
-                if let Some(operation) = operation {
-                    by_path
-                        .entry(path.clone())
-                        .or_default()
-                        .push((method, facts(operation)));
-                }
-            }
+        for (path, method, operation) in crate::openapi::operations(doc) {
+            let served = by_path.entry(path.to_owned()).or_default();
+            served.push((method, facts(operation)));
         }
         Operations { by_path }
     }

@@ -66,28 +66,18 @@ pub async fn problem_page(code: web::Path<String>) -> Result<HttpResponse, ApiEr
 /// A page per code of the contract's `ProblemCode`, with the operations listing it.
 fn pages(doc: &OpenApiDoc) -> BTreeMap<String, ProblemPage> {
     let mut operations: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (path, item) in &doc.paths.paths {
-        let methods = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PUT", &item.put),
-            ("PATCH", &item.patch),
-            ("DELETE", &item.delete),
-        ];
-        for (method, operation) in methods {
-            let listed = operation.as_ref().and_then(|o| {
-                o.extensions
-                    .as_ref()?
-                    .get(PROBLEM_CODES)?
-                    .as_array()
-                    .cloned()
-            });
-            for code in listed.into_iter().flatten() {
-                if let Some(code) = code.as_str() {
-                    let entry = operations.entry(code.to_owned()).or_default();
-                    entry.push(format!("{method} {path}"));
-                }
-            }
+    for (path, method, operation) in crate::openapi::operations(doc) {
+        let listed = operation
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get(PROBLEM_CODES)?.as_array().cloned());
+        for code in listed
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+        {
+            let entry = operations.entry(code).or_default();
+            entry.push(format!("{method} {path}"));
         }
     }
     every_code(doc)
