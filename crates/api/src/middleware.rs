@@ -23,6 +23,7 @@ use crate::operations::Operations;
 use crate::spans::{RequestFacts, Route};
 use crate::state::AppState;
 use crate::throttle::Quota;
+use mentorship_store::audit;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -106,7 +107,8 @@ where
         let arrived = Instant::now();
         let id = request_id_of(&req);
         // Only `/v1` is traced (spans.rs): probes and the docs need no span of their own.
-        if req.path().starts_with("/v1/") {
+        let traced = req.path().starts_with("/v1/");
+        if traced {
             req.extensions_mut().insert(RequestFacts {
                 id: id.clone(),
                 arrived,
@@ -130,11 +132,15 @@ where
             let response = req.error_response(e).map_into_right_body();
             return Box::pin(ready(Ok(finish(response, &method, id, arrived, &metrics))));
         }
-        // The audit rows the request writes name it.
-        let request_id = id.to_str().unwrap_or_default().to_owned();
-        let answer = mentorship_store::audit::within_request(request_id, self.service.call(req));
+        // The audit rows a `/v1` request writes name it (probes and the docs write none).
+        let request_id = traced.then(|| id.to_str().unwrap_or_default().to_owned());
+        let answer = self.service.call(req);
         Box::pin(async move {
-            let response = match not_modified(answer.await?) {
+            let answered = match request_id {
+                Some(request_id) => audit::within_request(request_id, answer).await,
+                None => answer.await,
+            };
+            let response = match not_modified(answered?) {
                 Ok(unchanged) => unchanged,
                 Err(response) => with_problem_body(response),
             };
@@ -296,9 +302,10 @@ fn misrouted(req: &HttpRequest, operations: &Operations) -> Option<Vec<String>> 
     if req.method() == Method::OPTIONS {
         return None;
     }
-    let methods = operations.methods(req.path())?;
-    let method = req.method().as_str();
-    (!methods.iter().any(|m| m == method)).then_some(methods)
+    match operations.serves(req.path(), req.method())? {
+        true => None,
+        false => operations.methods(req.path()),
+    }
 }
 
 /// Answers a request no route took: 405 with `Allow` when the path exists with other methods,

@@ -53,6 +53,13 @@ impl Operations {
         Some(operations.iter().map(|(m, _)| m.to_string()).collect())
     }
 
+    /// Whether the path pattern (`/v1/paths/{id}`) is served with `method`; `None` for a path
+    /// the contract does not have. Allocates nothing: it runs on every request.
+    pub fn serves(&self, pattern: &str, method: &Method) -> Option<bool> {
+        let operations = self.by_path.get(pattern)?;
+        Some(operations.iter().any(|(m, _)| m == method))
+    }
+
     /// The operation a request reached, if it reached one.
     pub fn of_request(&self, req: &HttpRequest) -> Option<&OperationFacts> {
         let pattern = req.match_pattern()?;

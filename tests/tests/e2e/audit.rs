@@ -122,7 +122,36 @@ async fn the_log_is_append_only(app: TestApp) {
     assert!(rewrite.is_err(), "an audit row was rewritten");
     let erase = app.store.execute(query("DELETE FROM audit_log")).await;
     assert!(erase.is_err(), "audit rows were deleted");
+    if app.backend == mentorship_store::Backend::Postgres {
+        let emptied = app.store.execute(query("TRUNCATE audit_log")).await;
+        assert!(emptied.is_err(), "the audit log was truncated");
+    }
     assert_eq!(app.store.scalar::<i64>(rows()).await.unwrap(), count);
 }
 
-on_both_databases!(admins_read_who_changed_what, the_log_is_append_only);
+/// A row written outside a request (a background step) names no request.
+async fn background_rows_name_no_request(app: TestApp) {
+    let admin = app.admin().await;
+    let me = app.get("/v1/me", &admin).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let subject = uuid::Uuid::now_v7();
+    let actor: uuid::Uuid = me.parse().unwrap();
+    mentorship_store::audit::accessed(&app.store, "user.data_exported", actor, "user", subject)
+        .await
+        .unwrap();
+    let log = app
+        .get(&format!("/v1/audit?subject_id={subject}"), &admin)
+        .await;
+    let row = &log.ok(200)["items"][0];
+    assert_eq!(row["action"], "user.data_exported");
+    assert_eq!(row["request_id"], Value::Null);
+    assert_eq!(row["changes"], json!([]));
+}
+
+on_both_databases!(
+    admins_read_who_changed_what,
+    the_log_is_append_only,
+    background_rows_name_no_request
+);
