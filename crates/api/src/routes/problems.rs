@@ -168,5 +168,13 @@ mod tests {
                 .description
                 .contains("rule of the program")
         );
+        let reused = &pages["idempotency_key_reused"];
+        assert!(
+            reused.description.contains("rule of the interface"),
+            "{reused:?}"
+        );
+        // Actix's own answers, which no operation lists, still have a page.
+        let wrong_method = &pages["method_not_allowed"];
+        assert!(wrong_method.description.contains("405"), "{wrong_method:?}");
     }
 }
