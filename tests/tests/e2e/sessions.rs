@@ -136,8 +136,12 @@ async fn a_session_is_booked_with_every_rule_checked(app: TestApp) {
     )
     .await
     .ok(200);
-    let yesterday = (Utc::now() - chrono::Duration::days(1)).to_rfc3339();
-    let refused = book(&app, &mentor, &student_id, &yesterday).await;
+    // A past Tuesday at 10:00 in Paris: in the past, and never the one weekday allowed,
+    // whatever day the test runs on.
+    let today = Utc::now().with_timezone(&PARIS).date_naive();
+    let back = u64::from(today.weekday().days_since(Weekday::Tue)) + 7;
+    let past_tuesday = at(today - Days::new(back), 10);
+    let refused = book(&app, &mentor, &student_id, &past_tuesday).await;
     let problem = refused.problem(409).clone();
     let mut all = codes(&problem);
     all.sort();
