@@ -116,12 +116,14 @@ fuzz_database() {
     tokens+=("$(login "$base" "$email" "$password")")
   done < <(grep ' password: ' "$dir/seed.txt" | tac)
 
-  # The operations that end the caller's own sessions (every token of the account): fuzzed
-  # in a last run per identity, so that they do not cut the identity's main run short.
+  # The operations that end sessions for good: the caller's own (every token of the account),
+  # or another identity's (an admin erasing a seeded person). Fuzzed in a last run per
+  # identity, so that they do not cut any identity's main run short.
   # No stateful phase there: no link leads to them.
   local ending=(--include-operation-id logout_all --include-operation-id change_password
-    --phases examples,coverage,fuzzing)
-  local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password)
+    --include-operation-id erase_person --phases examples,coverage,fuzzing)
+  local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password
+    --exclude-operation-id erase_person)
   local i
   for i in "${!identities[@]}"; do
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${rest[@]}"

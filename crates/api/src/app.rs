@@ -26,8 +26,9 @@ use crate::openapi::{ApiDoc, add_shared_responses};
 use crate::outbox::OutboxWorker;
 use crate::routes::notifications;
 use crate::routes::{
-    absences, api_keys, applications, audit, auth, calendars, catalog, documents, exports, mentors,
-    ops, path_requests, pay, policies, problems, reports, sessions, students, users as user_routes,
+    absences, api_keys, applications, audit, auth, calendars, catalog, documents, erasure, exports,
+    mentors, ops, path_requests, pay, policies, problems, reports, sessions, students,
+    users as user_routes,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
@@ -62,6 +63,7 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(audit::list_audit)
         .service(exports::export_mine)
         .service(exports::export_person)
+        .service(erasure::erase_person)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)

@@ -700,6 +700,7 @@ pub fn named_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
         ("DocumentKind", document_kind_definition()),
         ("DocumentStatus", document_status_definition()),
         ("ItemKind", item_kind_definition()),
+        ("KeptRecord", kept_record_definition()),
         ("LegalStatus", legal_status_definition()),
         ("MentorStatus", mentor_status_definition()),
         ("MonthIssueOutcome", month_issue_outcome_definition()),
@@ -778,6 +779,18 @@ fn mentor_status_definition() -> RefOr<Schema> {
         &mentorship_domain::mentors::MentorStatus::ALL,
         "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
          active <-> suspended; active | suspended -> offboarded.",
+    )
+}
+
+/// What an erasure keeps of a person's records.
+pub fn kept_record_schema() -> RefOr<Schema> {
+    named("KeptRecord")
+}
+
+fn kept_record_definition() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::erasure::Kept::ALL,
+        "A kind of record an erasure keeps, by id and without the person's identity.",
     )
 }
 

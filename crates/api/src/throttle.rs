@@ -9,6 +9,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use mentorship_store::{Store, accounts};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::routes::client_of;
@@ -37,6 +38,24 @@ impl Door {
             Door::PasswordReset => "password_reset",
         }
     }
+}
+
+/// The key of an account's counts at a door. The email is hashed: the counts of a login tried
+/// on any address are kept for their window, and need not hold the address itself.
+pub fn account_key(door: Door, account: &str) -> String {
+    let hash: String = Sha256::digest(account.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}:account:{hash}", door.name())
+}
+
+/// The keys of every count an account (an email) may have: an erasure deletes them.
+pub fn keys_of_account(account: &str) -> Vec<String> {
+    [Door::Login, Door::Application, Door::PasswordReset]
+        .into_iter()
+        .map(|door| account_key(door, account))
+        .collect()
 }
 
 /// The throttle of the API's public doors.
@@ -81,7 +100,7 @@ impl Throttle {
         quota.remaining = left(attempts, self.limits.per_client);
         let mut over = attempts > i64::from(self.limits.per_client);
         if let (false, Some(account)) = (over, account) {
-            let account_key = format!("{}:account:{account}", door.name());
+            let account_key = account_key(door, account);
             let attempts = accounts::count_attempt(store, &account_key, start).await?;
             let remaining = left(attempts, self.limits.per_account);
             if remaining < quota.remaining {

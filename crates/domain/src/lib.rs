@@ -7,6 +7,7 @@ pub mod absences;
 pub mod calendar;
 pub mod capacity;
 pub mod catalog;
+pub mod erasure;
 pub mod events;
 pub mod mentors;
 pub mod money;

@@ -88,11 +88,12 @@ macro_rules! refusal_codes {
 /// operation's listed codes against it.
 pub fn all_codes() -> Vec<&'static str> {
     use crate::{
-        absences, capacity, mentors, money, people, policy, rates, referrals, reports, sessions,
-        statements, students, weeks,
+        absences, capacity, erasure, mentors, money, people, policy, rates, referrals, reports,
+        sessions, statements, students, weeks,
     };
-    let lists: [&[&str]; 21] = [
+    let lists: [&[&str]; 22] = [
         absences::AbsenceRefusal::CODES,
+        erasure::ErasureRefusal::CODES,
         absences::WithdrawalRefusal::CODES,
         capacity::AssignmentRefusal::CODES,
         mentors::UnmetRule::CODES,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::db::{Tx, query};
 use crate::page::{Page, PageRequest};
 use crate::record::{Change, snapshot};
+use crate::sealing::{self, Part};
 use crate::{Store, StoreError};
 
 tokio::task_local! {
@@ -88,39 +89,128 @@ impl AuditEntry {
     }
 }
 
-/// Writes an audit row inside the transaction of the change it describes.
+/// Writes an audit row inside the transaction of the change it describes: its states' personal
+/// fields sealed under a key of its own, and the people it is about, whose erasure deletes that
+/// key (see `sealing`).
 pub(crate) async fn write(tx: &mut Tx, entry: AuditEntry) -> Result<(), StoreError> {
     const SQL: &str = "INSERT INTO audit_log \
                        (id, actor_id, action, object_type, object_id, before, after, at, request_id) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let id = crate::new_id();
+    let key = sealing::new_key();
+    let mut people = vec![entry.object_id];
+    let mut sealed_any = false;
+    let mut seal = |state: Option<serde_json::Value>, part| -> Result<_, StoreError> {
+        let Some(state) = state else { return Ok(None) };
+        people.extend(sealing::parties(&state));
+        let (state, sealed) = sealing::seal(state, &key, id, part)?;
+        sealed_any |= sealed;
+        Ok(Some(state.to_string()))
+    };
+    let before = seal(entry.before, Part::Before)?;
+    let after = seal(entry.after, Part::After)?;
     tx.execute(
         query(SQL)
-            .bind(crate::new_id())
+            .bind(id)
             .bind(entry.actor_id)
             .bind(entry.action)
             .bind(entry.object_type)
             .bind(entry.object_id)
-            .bind(entry.before.map(|v| v.to_string()))
-            .bind(entry.after.map(|v| v.to_string()))
+            .bind(before)
+            .bind(after)
             .bind(entry.at)
             .bind(REQUEST_ID.try_with(String::clone).ok()),
     )
     .await?;
+    if sealed_any {
+        keep_key(tx, id, &key, people).await?;
+    }
     Ok(())
 }
 
-/// One row of the audit log as read back.
+/// Keeps a row's key, and the people whose erasure deletes it.
+async fn keep_key(
+    tx: &mut Tx,
+    row: Uuid,
+    key: &sealing::RowKey,
+    mut people: Vec<Uuid>,
+) -> Result<(), StoreError> {
+    const SEAL: &str = "INSERT INTO audit_seals (audit_id, key) VALUES ($1, $2)";
+    const ABOUT: &str = "INSERT INTO audit_subjects (person_id, audit_id) VALUES ($1, $2)";
+    tx.execute(query(SEAL).bind(row).bind(key.to_vec())).await?;
+    people.sort_unstable();
+    people.dedup();
+    for person in people {
+        tx.execute(query(ABOUT).bind(person).bind(row)).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the keys of every audit row about `person`: their personal fields can no longer be
+/// read; the rows stay as they were written.
+pub(crate) async fn shred(tx: &mut Tx, person: Uuid) -> Result<u64, StoreError> {
+    const SQL: &str = "DELETE FROM audit_seals WHERE audit_id IN \
+                       (SELECT audit_id FROM audit_subjects WHERE person_id = $1)";
+    tx.execute(query(SQL).bind(person)).await
+}
+
+/// One row of the audit log as stored, with its key if it still has one.
 #[derive(Debug, Clone, sqlx::FromRow)]
+struct StoredRow {
+    id: Uuid,
+    actor_id: Option<Uuid>,
+    action: String,
+    object_type: String,
+    object_id: Uuid,
+    before: Option<String>,
+    after: Option<String>,
+    at: DateTime<Utc>,
+    request_id: Option<String>,
+    key: Option<Vec<u8>>,
+}
+
+/// One row of the audit log as read back, its states opened.
+#[derive(Debug, Clone)]
 pub struct AuditRecord {
     pub id: Uuid,
     pub actor_id: Option<Uuid>,
     pub action: String,
     pub object_type: String,
     pub object_id: Uuid,
-    pub before: Option<String>,
-    pub after: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
     pub at: DateTime<Utc>,
     pub request_id: Option<String>,
+    /// The row was about a person since erased: its personal fields are left out.
+    pub personal_data_erased: bool,
+}
+
+impl StoredRow {
+    fn open(self) -> Result<AuditRecord, StoreError> {
+        let key = self.key.as_deref();
+        let open = |state: Option<&str>, part| -> Result<_, StoreError> {
+            state
+                .map(|s| sealing::open(s, key, self.id, part))
+                .transpose()
+        };
+        let before = open(self.before.as_deref(), Part::Before)?;
+        let after = open(self.after.as_deref(), Part::After)?;
+        let erased = [&before, &after]
+            .iter()
+            .any(|s| s.as_ref().is_some_and(|s| s.1));
+        Ok(AuditRecord {
+            id: self.id,
+            actor_id: self.actor_id,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            before: before.map(|s| s.0),
+            after: after.map(|s| s.0),
+            at: self.at,
+            request_id: self.request_id,
+            personal_data_erased: erased,
+        })
+    }
 }
 
 /// Which rows of the audit log to read; every filter is optional.
@@ -141,11 +231,12 @@ pub async fn list(
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditRecord>, StoreError> {
-    const SQL: &str = "SELECT id, actor_id, action, object_type, object_id, before, after, at, request_id \
-                       FROM audit_log WHERE id < $1 \
-                       AND ($3 = 0 OR actor_id = $4) AND ($5 = 0 OR object_id = $6) \
-                       AND ($7 = 0 OR action = $8) AND ($9 = 0 OR at >= $10) AND ($11 = 0 OR at < $12) \
-                       ORDER BY id DESC LIMIT CAST($2 AS BIGINT)";
+    const SQL: &str = "SELECT a.id, a.actor_id, a.action, a.object_type, a.object_id, a.before, \
+                       a.after, a.at, a.request_id, s.key \
+                       FROM audit_log a LEFT JOIN audit_seals s ON s.audit_id = a.id WHERE a.id < $1 \
+                       AND ($3 = 0 OR a.actor_id = $4) AND ($5 = 0 OR a.object_id = $6) \
+                       AND ($7 = 0 OR a.action = $8) AND ($9 = 0 OR a.at >= $10) AND ($11 = 0 OR a.at < $12) \
+                       ORDER BY a.id DESC LIMIT CAST($2 AS BIGINT)";
     let flag = |present: bool| i64::from(present);
     let q = query(SQL)
         .bind(page.after_or(Uuid::max()))
@@ -160,7 +251,11 @@ pub async fn list(
         .bind(filter.from.unwrap_or(DateTime::UNIX_EPOCH))
         .bind(flag(filter.to.is_some()))
         .bind(filter.to.unwrap_or(DateTime::UNIX_EPOCH));
-    let rows: Vec<AuditRecord> = store.fetch_all(q).await?;
+    let rows: Vec<StoredRow> = store.fetch_all(q).await?;
+    let rows = rows
+        .into_iter()
+        .map(StoredRow::open)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(rows, &page, |r| r.id))
 }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use sqlx::{PgPool, SqlitePool};
 
 mod error;
+mod sealing;
 
 pub mod absences;
 pub mod accounts;
@@ -28,6 +29,7 @@ pub mod calendars;
 pub mod catalog;
 pub mod db;
 pub mod documents;
+pub mod erasure;
 pub mod events;
 pub mod idempotency;
 pub mod mentors;

@@ -1,6 +1,7 @@
 //! People's accounts: one row per person, whatever their role.
 
 use chrono::{DateTime, Utc};
+use mentorship_domain::erasure::ErasureRefusal;
 use mentorship_domain::people::Role;
 use serde::Serialize;
 use uuid::Uuid;
@@ -25,6 +26,8 @@ pub struct User {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the person was erased (see `erasure`): the account is a pseudonym, for good.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,6 +41,7 @@ pub(crate) struct UserRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    erased_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -57,6 +61,7 @@ impl TryFrom<UserRow> for User {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            erased_at: row.erased_at,
         })
     }
 }
@@ -83,7 +88,7 @@ pub struct UserChanges {
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
-            "SELECT id, email, name, role, active, session_epoch, version, created_at, updated_at FROM users ",
+            "SELECT id, email, name, role, active, session_epoch, version, created_at, updated_at, erased_at FROM users ",
             $tail
         )
     };
@@ -125,6 +130,7 @@ impl User {
             version: 1,
             created_at: now,
             updated_at: now,
+            erased_at: None,
         }
     }
 }
@@ -176,7 +182,7 @@ pub async fn find_for_login(
     store: &Store,
     email: &str,
 ) -> Result<Option<(User, String)>, StoreError> {
-    const SQL: &str = "SELECT id, email, name, role, active, session_epoch, version, created_at, updated_at, password_hash \
+    const SQL: &str = "SELECT id, email, name, role, active, session_epoch, version, created_at, updated_at, erased_at, password_hash \
                        FROM users WHERE email = $1";
     #[derive(sqlx::FromRow)]
     struct LoginRow {
@@ -230,6 +236,9 @@ pub async fn update(
     let mut tx = store.begin().await?;
     let before: User = record::lock(&mut tx, id).await?;
     let user = record::change(&mut tx, id, change, |before: &User| {
+        if before.erased_at.is_some() {
+            return Err(StoreError::all_refused(&[ErasureRefusal::AlreadyErased]));
+        }
         Ok(Step::quiet(User {
             email: changes.email.unwrap_or_else(|| before.email.clone()),
             name: changes.name.unwrap_or_else(|| before.name.clone()),

@@ -2,6 +2,7 @@
 //! everywhere") on every instance, password resets by email, credentials that only a person's
 //! login changes, and login throttling shared by instances.
 
+use mentorship_api::throttle::Door;
 use std::time::{Duration, Instant};
 
 use mentorship_tests::cluster::Cluster;
@@ -412,7 +413,7 @@ async fn the_client_limit_comes_before_the_account_limit(cluster: Cluster) {
     }
     assert_eq!(statuses, [401, 401, 401, 429, 429, 429, 429, 429]);
     const COUNTED: &str = "SELECT COALESCE(MAX(attempts), 0) FROM throttle_counts WHERE key = $1";
-    let account = format!("login:account:{ADMIN_EMAIL}");
+    let account = mentorship_api::throttle::account_key(Door::Login, ADMIN_EMAIL);
     let counted: i64 = cluster
         .store
         .scalar(mentorship_store::db::query(COUNTED).bind(account))

@@ -792,6 +792,28 @@ async fn statement_numbers_race(cluster: Cluster) {
     assert_eq!(told, i64::try_from(MENTORS).unwrap());
 }
 
+/// Erasures of one applicant from both servers: one erases, every other is told it is done,
+/// and the log holds one erasure.
+async fn erasure_race(cluster: Cluster) {
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let (token, id) = applicant(http, &scene, "leaving@example.com").await;
+    let replies = race(&cluster, |_| {
+        let path = format!("/v1/users/{id}/erasure");
+        (path, scene.admin.clone(), None)
+    })
+    .await;
+    let won = winners(&replies, 1);
+    for (i, reply) in replies.iter().enumerate() {
+        if i != won[0] {
+            assert_eq!(reply.body["code"], "already_erased", "{}", reply.body);
+        }
+    }
+    http.get("/v1/me", &token).await.problem(401);
+    let actions = audited(&cluster, &id).await;
+    assert_eq!(count(&actions, "user.erased"), 1);
+}
+
 macro_rules! raced {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -826,4 +848,5 @@ raced!(
     weekly_rule_race,
     statement_numbers_race,
     referral_numbers_race,
+    erasure_race,
 );

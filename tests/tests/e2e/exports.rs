@@ -33,7 +33,7 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 /// A mentor and their student, each with a name that is not their email (the harness's people
 /// are named by their emails), so the exports can be searched for the other's email.
-async fn named_pair(app: &TestApp, admin: &str) -> Pair {
+pub async fn named_pair(app: &TestApp, admin: &str) -> Pair {
     let (mentor, mentor_id) = app.mentor(MENTOR).await;
     let account = format!("/v1/users/{mentor_id}");
     let etag = app.get(&account, admin).await.header("etag").unwrap();

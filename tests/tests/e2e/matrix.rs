@@ -256,6 +256,9 @@ const MATRIX: &[Row] = &[
     row("GET /v1/me/export",              NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
     row("GET /v1/users/{id}/export",      Others,   None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("GET /v1/users/{id}/export",      Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    // Each erasure is of a student enrolled for it: an erased person stays erased.
+    row("POST /v1/users/{id}/erasure",    Others,   None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/users/{id}/erasure",    Missing,  None,                [401, 404, 403, 403, 403, 403, 403, 403, 403]),
     row("PUT /v1/policies",               NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
 ];
 
@@ -844,6 +847,14 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
                 _ => missing,
             };
             (Some(id), Some(json!({"state": "in_progress"})), None)
+        }
+        ("POST /v1/users/{id}/erasure", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                enrolled(app, world, n).await
+            };
+            (Some(id), None, None)
         }
         (
             "POST /v1/students/{id}/assignments" | "POST /v1/students/{id}/assignments/automatic",

@@ -68,12 +68,18 @@ pub struct AuditView {
     /// The fields whose value differs between before and after, by name; a creation lists
     /// every field, an access (a download) none.
     pub changes: Vec<FieldChange>,
+    /// The change was about a person since erased: its personal fields (names, emails, texts
+    /// written by or about them) can no longer be read and are left out of `changes`; ids,
+    /// statuses, amounts and dates are still there.
+    #[schema(example = false)]
+    pub personal_data_erased: bool,
 }
 
 impl From<AuditRecord> for AuditView {
     fn from(r: AuditRecord) -> Self {
         AuditView {
-            changes: changes(r.before.as_deref(), r.after.as_deref()),
+            changes: changes(r.before, r.after),
+            personal_data_erased: r.personal_data_erased,
             id: r.id,
             at: r.at,
             actor_id: r.actor_id,
@@ -86,9 +92,9 @@ impl From<AuditRecord> for AuditView {
 }
 
 /// The fields that differ between two stored states (JSON objects), in name order.
-fn changes(before: Option<&str>, after: Option<&str>) -> Vec<FieldChange> {
-    let fields = |state: Option<&str>| -> Map<String, Value> {
-        match state.and_then(|s| serde_json::from_str::<Value>(s).ok()) {
+fn changes(before: Option<Value>, after: Option<Value>) -> Vec<FieldChange> {
+    let fields = |state: Option<Value>| -> Map<String, Value> {
+        match state {
             Some(Value::Object(map)) => map,
             Some(other) => Map::from_iter([("value".to_owned(), other)]),
             None => Map::new(),
@@ -149,9 +155,11 @@ mod tests {
 
     #[test]
     fn a_change_lists_the_fields_that_differ() {
-        let before = r#"{"status":"scheduled","start":"2026-12-01T10:00:00Z","note":null}"#;
-        let after = r#"{"status":"completed","start":"2026-12-01T10:00:00Z","note":"ok"}"#;
-        let found = changes(Some(before), Some(after));
+        let before =
+            serde_json::json!({"status":"scheduled","start":"2026-12-01T10:00:00Z","note":null});
+        let after =
+            serde_json::json!({"status":"completed","start":"2026-12-01T10:00:00Z","note":"ok"});
+        let found = changes(Some(before), Some(after.clone()));
         let fields: Vec<&str> = found.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["note", "status"]);
         assert_eq!(found[1].before, "scheduled");

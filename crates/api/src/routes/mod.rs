@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendars;
 pub mod catalog;
 pub mod documents;
+pub mod erasure;
 pub mod exports;
 pub mod mentors;
 pub mod notifications;

@@ -33,6 +33,10 @@ pub struct UserView {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the person was erased (`POST /v1/users/{id}/erasure`): the name and email are a
+    /// pseudonym, the account is inactive for good and can no longer be changed.
+    #[schema(example = json!(null))]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<User> for UserView {
@@ -45,6 +49,7 @@ impl From<User> for UserView {
             active: u.active,
             created_at: u.created_at,
             updated_at: u.updated_at,
+            erased_at: u.erased_at,
         }
     }
 }
@@ -210,9 +215,10 @@ pub async fn get_user(
 }
 
 /// Edits an account. Everyone edits their own name, email and password; admins edit anyone,
-/// managers students; only staff switch accounts on or off, never their own.
+/// managers students; only staff switch accounts on or off, never their own. An erased account
+/// is not changed again (409 `already_erased`).
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["already_exists", "api_key_not_accepted", "current_password_required"]))),
+    extensions(("x-problem-codes" = json!(["already_exists", "api_key_not_accepted", "current_password_required", "already_erased"]))),
     tag = "users",
     security(("accessToken" = []), ("apiKey" = ["users:write"])),
     params(
