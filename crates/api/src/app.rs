@@ -16,6 +16,7 @@ pub use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::background_exports::ExportWorker;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, largest_body, path_config, query_config};
@@ -64,6 +65,10 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(exports::export_mine)
         .service(exports::export_person)
         .service(erasure::erase_person)
+        .service(exports::request_mine)
+        .service(exports::request_for_person)
+        .service(exports::get_export)
+        .service(exports::download_export)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)
@@ -206,6 +211,7 @@ pub struct Application {
     pub port: u16,
     pub server: Server,
     pub outbox: OutboxWorker,
+    pub exports: ExportWorker,
 }
 
 impl Application {
@@ -236,6 +242,7 @@ impl Application {
             Arc::clone(&state.sessions),
         ));
         let state = web::Data::new(state);
+        let exports = ExportWorker::start(state.clone(), config.outbox_poll);
         let doc = openapi();
         let origins = config.cors_allowed_origins.clone();
         let max_body = config.max_body_bytes;
@@ -279,6 +286,7 @@ impl Application {
             port,
             server,
             outbox,
+            exports,
         })
     }
 
@@ -286,6 +294,7 @@ impl Application {
     pub async fn run(self) -> Result<(), std::io::Error> {
         let outcome = self.server.await;
         self.outbox.stop().await;
+        self.exports.stop().await;
         outcome
     }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod app;
 pub mod auth;
+pub mod background_exports;
 pub mod cli;
 pub mod config;
 pub mod demo;

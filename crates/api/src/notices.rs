@@ -256,6 +256,18 @@ fn wording(event: &Event, to: &Recipient, policies: &Policies) -> (&'static str,
                 "Your statement {number} (EUR {total}) is paid, reference {payment_reference}."
             ),
         ),
+        Event::DataExportReady {
+            export_id,
+            expires_at,
+            ..
+        } => (
+            "The data export is ready",
+            format!(
+                "The data export you asked for is ready: download it from \
+                 /v1/exports/{export_id}/file until {} (UTC). After that it is deleted.",
+                expires_at.format("%A %-d %B %Y, %H:%M")
+            ),
+        ),
     }
 }
 

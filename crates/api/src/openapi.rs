@@ -699,6 +699,7 @@ pub fn named_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
     vec![
         ("DocumentKind", document_kind_definition()),
         ("DocumentStatus", document_status_definition()),
+        ("ExportStatus", export_status_definition()),
         ("ItemKind", item_kind_definition()),
         ("KeptRecord", kept_record_definition()),
         ("LegalStatus", legal_status_definition()),
@@ -779,6 +780,18 @@ fn mentor_status_definition() -> RefOr<Schema> {
         &mentorship_domain::mentors::MentorStatus::ALL,
         "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
          active <-> suspended; active | suspended -> offboarded.",
+    )
+}
+
+/// Where a background export stands.
+pub fn export_status_schema() -> RefOr<Schema> {
+    named("ExportStatus")
+}
+
+fn export_status_definition() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::exports::ExportStatus::ALL,
+        "preparing -> ready (for a week) -> expired; failed when it could not be prepared.",
     )
 }
 

@@ -151,6 +151,13 @@ pub enum Event {
         total: crate::money::Money,
         payment_reference: String,
     },
+    /// A person's data export, prepared in the background, can be downloaded until `expires_at`;
+    /// told to whoever asked for it (the person, or staff on their request).
+    DataExportReady {
+        requested_by: Uuid,
+        export_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
 }
 
 impl Event {
@@ -183,6 +190,7 @@ impl Event {
             Event::ReportMoved { .. } => "report_moved",
             Event::StatementIssued { .. } => "statement_issued",
             Event::StatementPaid { .. } => "statement_paid",
+            Event::DataExportReady { .. } => "data_export_ready",
         }
     }
 
@@ -230,6 +238,7 @@ impl Event {
             Event::ReportMoved { mentor_id, .. }
             | Event::StatementIssued { mentor_id, .. }
             | Event::StatementPaid { mentor_id, .. } => vec![*mentor_id],
+            Event::DataExportReady { requested_by, .. } => vec![*requested_by],
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod catalog;
 pub mod erasure;
 pub mod events;
+pub mod exports;
 pub mod mentors;
 pub mod money;
 pub mod pay;

@@ -88,12 +88,13 @@ macro_rules! refusal_codes {
 /// operation's listed codes against it.
 pub fn all_codes() -> Vec<&'static str> {
     use crate::{
-        absences, capacity, erasure, mentors, money, people, policy, rates, referrals, reports,
-        sessions, statements, students, weeks,
+        absences, capacity, erasure, exports, mentors, money, people, policy, rates, referrals,
+        reports, sessions, statements, students, weeks,
     };
-    let lists: [&[&str]; 22] = [
+    let lists: [&[&str]; 23] = [
         absences::AbsenceRefusal::CODES,
         erasure::ErasureRefusal::CODES,
+        exports::ExportRefusal::CODES,
         absences::WithdrawalRefusal::CODES,
         capacity::AssignmentRefusal::CODES,
         mentors::UnmetRule::CODES,

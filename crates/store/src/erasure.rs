@@ -215,7 +215,8 @@ async fn remove_texts_and_files(
         "UPDATE reports SET body = '', comment = NULL, version = version + 1, updated_at = $2 \
          WHERE mentor_id = $1 OR student_id = $1",
     ];
-    const TEXTS: [&str; 3] = [
+    const TEXTS: [&str; 4] = [
+        "DELETE FROM exports WHERE user_id = $1",
         "UPDATE absences SET reason = NULL WHERE mentor_id = $1",
         "UPDATE path_requests SET reason = NULL WHERE mentor_id = $1",
         "UPDATE statements SET dispute_reason = NULL WHERE mentor_id = $1",

@@ -31,6 +31,7 @@ pub mod db;
 pub mod documents;
 pub mod erasure;
 pub mod events;
+pub mod exports;
 pub mod idempotency;
 pub mod mentors;
 pub mod notifications;

@@ -814,6 +814,38 @@ async fn erasure_race(cluster: Cluster) {
     assert_eq!(count(&actions, "user.erased"), 1);
 }
 
+/// Exports of one person asked for from both servers at once: one is prepared, and every
+/// answer names it. (The workers poll once an hour here, so none is prepared mid-race.)
+async fn export_request_race(cluster: Cluster) {
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let (token, id) = applicant(http, &scene, "exporting@example.com").await;
+    let sends = (0..RACERS).map(|i| {
+        let token = token.clone();
+        let cluster = &cluster;
+        async move {
+            cluster
+                .server(i)
+                .call("POST", "/v1/me/exports", Some(&token), None, &[])
+                .await
+        }
+    });
+    let replies = join_all(sends).await;
+    let mut ids: Vec<String> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 202, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    const EXPORTS: &str = "SELECT COUNT(*) FROM exports WHERE user_id = $1";
+    let person: uuid::Uuid = id.parse().unwrap();
+    let q = mentorship_store::db::query(EXPORTS).bind(person);
+    assert_eq!(cluster.store.scalar::<i64>(q).await.unwrap(), 1);
+}
+
 macro_rules! raced {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -850,3 +882,30 @@ raced!(
     referral_numbers_race,
     erasure_race,
 );
+
+/// The export race, with workers that poll once an hour.
+mod export_request_race {
+    use mentorship_store::Backend;
+    use mentorship_tests::cluster::Cluster;
+
+    const SLOW_WORKERS: [(&str, &str); 1] = [("OUTBOX_POLL_MS", "3600000")];
+
+    #[actix_web::test]
+    async fn postgres_two_processes() {
+        let program = env!("CARGO_BIN_EXE_mentorship-server");
+        if let Some(cluster) =
+            Cluster::start_with(program, Backend::Postgres, 2, &SLOW_WORKERS).await
+        {
+            super::export_request_race(cluster).await;
+        }
+    }
+
+    #[actix_web::test]
+    async fn sqlite_one_process() {
+        let program = env!("CARGO_BIN_EXE_mentorship-server");
+        if let Some(cluster) = Cluster::start_with(program, Backend::Sqlite, 1, &SLOW_WORKERS).await
+        {
+            super::export_request_race(cluster).await;
+        }
+    }
+}

@@ -196,3 +196,102 @@ async fn people_take_their_data_with_them(app: TestApp) {
 }
 
 on_both_databases!(people_take_their_data_with_them);
+
+/// Waits for an export to leave `preparing` (the worker polls every second), and returns it.
+async fn prepared(app: &TestApp, url: &str, token: &str) -> Value {
+    for _ in 0..100 {
+        let export = app.get(url, token).await.ok(200).clone();
+        if export["status"] != "preparing" {
+            return export;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the export at {url} was not prepared in 10 s");
+}
+
+/// An export prepared in the background: asked for, prepared by the worker, told, downloaded by
+/// whoever asked for it only, the same archive as at once, then expired.
+async fn exports_are_prepared_in_the_background(app: TestApp) {
+    let admin = app.admin().await;
+    let pair = named_pair(&app, &admin).await;
+    let asked = app.post("/v1/me/exports", &pair.mentor, json!({})).await;
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    assert_eq!(asked.body["status"], "preparing");
+    assert_eq!(asked.body["download_url"], Value::Null);
+    let url = asked.header("location").unwrap();
+    assert_eq!(
+        url,
+        format!("/v1/exports/{}", asked.body["id"].as_str().unwrap())
+    );
+
+    let ready = prepared(&app, &url, &pair.mentor).await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["user_id"], pair.mentor_id.as_str());
+    let file = ready["download_url"].as_str().unwrap().to_owned();
+    assert!(ready["expires_at"].as_str().unwrap() > ready["ready_at"].as_str().unwrap());
+    assert!(
+        app.notification_kinds(&pair.mentor)
+            .await
+            .contains(&"data_export_ready".to_owned())
+    );
+    let archive = app.get(&file, &pair.mentor).await;
+    assert_eq!(archive.status, 200);
+    assert_eq!(
+        archive.header("content-type").as_deref(),
+        Some("application/zip")
+    );
+    assert_eq!(ready["size_bytes"], archive.bytes.len());
+    let files = unzip(&archive.bytes);
+    let data: Value = serde_json::from_slice(&files[0].1).unwrap();
+    assert_eq!(data["account"]["email"], MENTOR);
+    let identity = files.iter().find(|(n, _)| n == "documents/identity.pdf");
+    assert_eq!(identity.unwrap().1, PDF);
+    // Only whoever asked sees it, staff included.
+    app.get(&url, &pair.student).await.problem(404);
+    app.get(&file, &admin).await.problem(404);
+
+    // Staff ask on a person's request: they download it, and they are the ones told.
+    let url = format!("/v1/users/{}/exports", pair.student_id);
+    app.post(&url, &pair.mentor, json!({})).await.problem(403);
+    let asked = app.post(&url, &admin, json!({})).await;
+    let for_student = asked.header("location").unwrap();
+    let ready = prepared(&app, &for_student, &admin).await;
+    assert_eq!(
+        ready["requested_by"],
+        app.get("/v1/me", &admin).await.body["id"]
+    );
+    let file = ready["download_url"].as_str().unwrap();
+    let data = unzip(&app.get(file, &admin).await.bytes);
+    let data: Value = serde_json::from_slice(&data[0].1).unwrap();
+    assert_eq!(data["account"]["email"], STUDENT);
+    assert!(
+        !app.notification_kinds(&pair.student)
+            .await
+            .contains(&"data_export_ready".to_owned())
+    );
+
+    // A week later the link is over: expired at once, its archive deleted by the purge.
+    let id: uuid::Uuid = ready["id"].as_str().unwrap().parse().unwrap();
+    let past = Utc::now() - chrono::Duration::minutes(1);
+    const AGE: &str = "UPDATE exports SET expires_at = $2 WHERE id = $1";
+    app.store
+        .execute(query(AGE).bind(id).bind(past))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&for_student, &admin).await.ok(200)["status"],
+        "expired"
+    );
+    let gone = app.get(file, &admin).await;
+    assert_eq!(gone.problem(409)["code"], "export_expired");
+    let keys = mentorship_store::exports::expire_due(&app.store, mentorship_store::now())
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    let export = mentorship_store::exports::get(&app.store, id)
+        .await
+        .unwrap();
+    assert_eq!(export.file_key, None);
+}
+
+on_both_databases!(exports_are_prepared_in_the_background);

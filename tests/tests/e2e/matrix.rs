@@ -254,6 +254,16 @@ const MATRIX: &[Row] = &[
     row("GET /v1/policies/history",       NoId,     None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("GET /v1/audit",                  NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
     row("GET /v1/me/export",              NoId,     None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("POST /v1/me/exports",            NoId,     None,                [401, 202, 202, 202, 202, 202, 202, 403, 403]),
+    row("POST /v1/users/{id}/exports",    Others,   None,                [401, 202, 202, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/users/{id}/exports",    Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    // Only whoever asked for an export reads it; the matrix's exports are expired at once.
+    row("GET /v1/exports/{id}",           Own,      None,                [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    row("GET /v1/exports/{id}",           Others,   None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/exports/{id}",           Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/exports/{id}/file",      Own,      None,                [401, 409, 409, 409, 409, 409, 409, 403, 403]),
+    row("GET /v1/exports/{id}/file",      Others,   None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    row("GET /v1/exports/{id}/file",      Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
     row("GET /v1/users/{id}/export",      Others,   None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("GET /v1/users/{id}/export",      Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
     // Each erasure is of a student enrolled for it: an erased person stays erased.
@@ -566,6 +576,18 @@ async fn enrolled(app: &TestApp, world: &World, n: usize) -> String {
         .post("/v1/students", &world.admin, new_student(app, n).await)
         .await;
     reply.ok(201)["id"].as_str().unwrap().to_owned()
+}
+
+/// An export asked for by `owner`, expired at once, so that every call finds it in one state
+/// whatever the worker did meanwhile.
+async fn expired_export(app: &TestApp, owner: &str) -> String {
+    let asked = app.post("/v1/me/exports", owner, json!({})).await;
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    let id = asked.body["id"].as_str().unwrap().to_owned();
+    const EXPIRE: &str = "UPDATE exports SET status = 'expired', file_key = NULL WHERE id = $1";
+    let q = mentorship_store::db::query(EXPIRE).bind(id.parse::<uuid::Uuid>().unwrap());
+    app.store.execute(q).await.unwrap();
+    id
 }
 
 /// A student to enroll on the harness path.
@@ -956,6 +978,34 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
                 Some(json!({"title": format!("Project {n}")})),
                 Some(format!("/v1/projects/{id}")),
             )
+        }
+        ("POST /v1/users/{id}/exports", t) => {
+            let id = if t == Missing {
+                missing
+            } else {
+                world.bystander_id.clone()
+            };
+            (Some(id), None, None)
+        }
+        ("GET /v1/exports/{id}" | "GET /v1/exports/{id}/file", t) => {
+            let id = match t {
+                Missing => missing,
+                Own => {
+                    let owner = world.tokens[caller]
+                        .clone()
+                        .filter(|_| caller < 7)
+                        .unwrap_or_else(|| world.admin.clone());
+                    expired_export(app, &owner).await
+                }
+                _ => {
+                    let bystander = app.login(BYSTANDER, PASSWORD).await["access_token"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned();
+                    expired_export(app, &bystander).await
+                }
+            };
+            (Some(id), None, None)
         }
         ("DELETE /v1/api-keys/{id}", t) => {
             let owner_token = match t {

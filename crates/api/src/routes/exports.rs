@@ -8,10 +8,12 @@ use std::future::Future;
 use std::io::Write;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use mentorship_domain::exports::{ExportRefusal, ExportStatus, check_download};
 use mentorship_domain::people::Role;
 use mentorship_domain::statements::StatementLine;
+use mentorship_store::exports::{self, Export};
 use mentorship_store::page::{Page, PageRequest};
 use mentorship_store::reports::ReportFilter;
 use mentorship_store::sessions::SessionFilter;
@@ -266,6 +268,26 @@ fn wants_archive(req: &HttpRequest) -> bool {
         .is_some_and(|accept| accept.contains("application/zip"))
 }
 
+/// A person's data as a ZIP archive: `data.json` and their documents still on file. Compressing
+/// a person's files is CPU work: it runs on the blocking pool.
+pub(crate) async fn archive_of(state: &AppState, user_id: Uuid) -> Result<Vec<u8>, ApiError> {
+    let (data, files) = gather(state, user_id, true).await?;
+    let json = serde_json::to_vec_pretty(&data).map_err(|e| ApiError::Internal(e.to_string()))?;
+    web::block(move || zip_of(&json, &files))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The answer carrying an archive of `user_id`'s data.
+fn archive_answer(user_id: Uuid, zipped: Vec<u8>) -> HttpResponse {
+    let name = format!("attachment; filename=\"personal-data-{user_id}.zip\"");
+    HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_DISPOSITION, name))
+        .body(zipped)
+}
+
 /// Gathers, audits and answers a person's export.
 async fn export(
     req: &HttpRequest,
@@ -273,22 +295,14 @@ async fn export(
     user_id: Uuid,
     by: Uuid,
 ) -> Result<HttpResponse, ApiError> {
-    let archive = wants_archive(req);
-    let (data, files) = gather(state, user_id, archive).await?;
-    audit::accessed(&state.store, "user.data_exported", by, "user", user_id).await?;
-    if !archive {
-        return Ok(HttpResponse::Ok().json(data));
+    if wants_archive(req) {
+        let zipped = archive_of(state, user_id).await?;
+        audit::accessed(&state.store, "user.data_exported", by, "user", user_id).await?;
+        return Ok(archive_answer(user_id, zipped));
     }
-    let json = serde_json::to_vec_pretty(&data).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // Compressing a person's files is CPU work: off the async threads.
-    let zipped = web::block(move || zip_of(&json, &files))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let name = format!("attachment; filename=\"personal-data-{user_id}.zip\"");
-    Ok(HttpResponse::Ok()
-        .content_type("application/zip")
-        .insert_header((header::CONTENT_DISPOSITION, name))
-        .body(zipped))
+    let (data, _) = gather(state, user_id, false).await?;
+    audit::accessed(&state.store, "user.data_exported", by, "user", user_id).await?;
+    Ok(HttpResponse::Ok().json(data))
 }
 
 /// The caller's own data: JSON, or with `Accept: application/zip` an archive that also holds
@@ -340,4 +354,171 @@ pub async fn export_person(
 ) -> Result<HttpResponse, ApiError> {
     require_staff(&principal)?;
     export(&req, &state, *id, principal.user_id).await
+}
+
+/// An export of a person's data prepared in the background.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportView {
+    pub id: Uuid,
+    /// Whose data it holds.
+    pub user_id: Uuid,
+    /// Who asked for it; only they download it.
+    pub requested_by: Uuid,
+    #[schema(schema_with = crate::openapi::export_status_schema)]
+    pub status: ExportStatus,
+    pub requested_at: DateTime<Utc>,
+    /// When the archive was ready; `null` while preparing.
+    pub ready_at: Option<DateTime<Utc>>,
+    /// Until when the archive can be downloaded (a week after it is ready); then it is deleted.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The archive's size; `null` until it is ready.
+    #[schema(example = 48213)]
+    pub size_bytes: Option<i64>,
+    /// Where to download the archive, while it is ready; `null` otherwise.
+    #[schema(example = "/v1/exports/0190b2a4-7c3e-7d2a-9a55-3f1e2b4c5d6e/file")]
+    pub download_url: Option<String>,
+}
+
+impl From<Export> for ExportView {
+    /// An archive past its expiry shows as expired at once, before the hourly purge deletes it.
+    fn from(e: Export) -> Self {
+        let now = mentorship_store::now();
+        let status = match check_download(e.status, e.expires_at, now) {
+            Err(ExportRefusal::Expired) => ExportStatus::Expired,
+            _ => e.status,
+        };
+        let download_url =
+            (status == ExportStatus::Ready).then(|| format!("/v1/exports/{}/file", e.id));
+        ExportView {
+            id: e.id,
+            user_id: e.user_id,
+            requested_by: e.requested_by,
+            status,
+            requested_at: e.requested_at,
+            ready_at: e.ready_at,
+            expires_at: e.expires_at,
+            size_bytes: e.size_bytes,
+            download_url,
+        }
+    }
+}
+
+/// The 202 of a requested export, pointing at it.
+fn accepted(export: Export) -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/exports/{}", export.id)))
+        .json(ExportView::from(export))
+}
+
+/// Asks for the caller's data as an archive prepared in the background, for accounts too large
+/// to wait for (`GET /v1/me/export` answers at once). While one is being prepared, that one is
+/// the answer. When it is ready, a `data_export_ready` notification gives its link, which works
+/// for a week; the export is then audited as `user.data_exported`. Any person; not with an API
+/// key.
+#[utoipa::path(
+    tag = "users",
+    security(("accessToken" = [])),
+    responses(
+        (status = 202, description = "Being prepared; follow `Location` or wait for the notification",
+         body = ExportView,
+         headers(("Location" = String, description = "The export's URL"))),
+    )
+)]
+#[post("/me/exports")]
+pub async fn request_mine(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    let export = exports::request(&state.store, principal.user_id, principal.user_id).await?;
+    Ok(accepted(export))
+}
+
+/// Asks for a person's data archive on their request, prepared in the background as with
+/// `POST /v1/me/exports`; the staff member who asks downloads it and is notified. Staff only.
+#[utoipa::path(
+    tag = "users",
+    security(("accessToken" = [])),
+    params(("id" = Uuid, Path, description = "The person's account id")),
+    responses(
+        (status = 202, description = "Being prepared; follow `Location` or wait for the notification",
+         body = ExportView,
+         headers(("Location" = String, description = "The export's URL"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[post("/users/{id}/exports")]
+pub async fn request_for_person(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    require_staff(&principal)?;
+    let person = users::get(&state.store, *id).await?;
+    let export = exports::request(&state.store, person.id, principal.user_id).await?;
+    Ok(accepted(export))
+}
+
+/// An export the caller asked for; anyone else's is 404.
+async fn requested_export(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Export, ApiError> {
+    let export = exports::get(&state.store, id).await?;
+    if export.requested_by != principal.user_id {
+        return Err(StoreError::NotFound("export").into());
+    }
+    Ok(export)
+}
+
+/// Where an export the caller asked for stands: preparing, ready (with its link), expired or
+/// failed.
+#[utoipa::path(
+    tag = "users",
+    security(("accessToken" = [])),
+    params(("id" = Uuid, Path, description = "The export's id")),
+    responses(
+        (status = 200, description = "The export", body = ExportView),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/exports/{id}")]
+pub async fn get_export(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let export = requested_export(&state, &principal, *id).await?;
+    Ok(HttpResponse::Ok().json(ExportView::from(export)))
+}
+
+/// Downloads a ready export's archive (`data.json` and the person's documents still on file),
+/// until it expires. Only whoever asked for it.
+#[utoipa::path(
+    extensions(("x-problem-codes" = json!(["export_not_ready", "export_expired", "export_failed"]))),
+    tag = "users",
+    security(("accessToken" = [])),
+    params(("id" = Uuid, Path, description = "The export's id")),
+    responses(
+        (status = 200, description = "The archive", content((Vec<u8> = "application/zip")),
+         headers(("Content-Disposition" = String, description = "`attachment; filename=\"personal-data-<id>.zip\"`"))),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[get("/exports/{id}/file")]
+pub async fn download_export(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let export = requested_export(&state, &principal, *id).await?;
+    check_download(export.status, export.expires_at, mentorship_store::now())
+        .map_err(|r| ApiError::refused(&r))?;
+    let key = export
+        .file_key
+        .ok_or_else(|| ApiError::refused(&ExportRefusal::Expired))?;
+    let zipped = state.files.get(&key).await?;
+    Ok(archive_answer(export.user_id, zipped))
 }
