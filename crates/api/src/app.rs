@@ -29,11 +29,12 @@ use crate::routes::notifications;
 use crate::routes::{
     absences, api_keys, applications, audit, auth, calendars, catalog, documents, erasure, exports,
     mentors, ops, path_requests, pay, policies, problems, reports, sessions, students,
-    users as user_routes,
+    users as user_routes, webhooks,
 };
 use crate::secrets::jwt_secret;
 use crate::spans::Spans;
 use crate::state::AppState;
+use crate::webhook_sender::WebhookSender;
 
 /// Registers the operations endpoints (`/health`, `/ready`, `/metrics`): for load balancers and
 /// monitoring, so without the browser-facing layers of `/v1`.
@@ -69,6 +70,14 @@ fn v1_routes(cfg: &mut ServiceConfig) {
         .service(exports::request_for_person)
         .service(exports::get_export)
         .service(exports::download_export)
+        .service(webhooks::create_webhook)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::rotate_webhook_secret)
+        .service(webhooks::list_deliveries)
+        .service(webhooks::replay_delivery)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)
@@ -212,6 +221,7 @@ pub struct Application {
     pub server: Server,
     pub outbox: OutboxWorker,
     pub exports: ExportWorker,
+    pub webhooks: WebhookSender,
 }
 
 impl Application {
@@ -243,6 +253,7 @@ impl Application {
         ));
         let state = web::Data::new(state);
         let exports = ExportWorker::start(state.clone(), config.outbox_poll);
+        let webhooks = WebhookSender::start(store.clone(), config.outbox_poll);
         let doc = openapi();
         let origins = config.cors_allowed_origins.clone();
         let max_body = config.max_body_bytes;
@@ -287,6 +298,7 @@ impl Application {
             server,
             outbox,
             exports,
+            webhooks,
         })
     }
 
@@ -295,6 +307,7 @@ impl Application {
         let outcome = self.server.await;
         self.outbox.stop().await;
         self.exports.stop().await;
+        self.webhooks.stop().await;
         outcome
     }
 }

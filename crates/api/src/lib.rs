@@ -26,3 +26,4 @@ pub mod sessions;
 pub mod spans;
 pub mod state;
 pub mod throttle;
+pub mod webhook_sender;

@@ -256,6 +256,18 @@ fn wording(event: &Event, to: &Recipient, policies: &Policies) -> (&'static str,
                 "Your statement {number} (EUR {total}) is paid, reference {payment_reference}."
             ),
         ),
+        Event::WebhookDisabled {
+            webhook_id, url, ..
+        } => (
+            "A webhook was disabled",
+            format!(
+                "Every delivery to {url} failed for a day, so the webhook {webhook_id} is \
+                 disabled. Fix the receiver, enable the webhook again (PATCH \
+                 /v1/webhooks/{webhook_id}) and replay what it missed."
+            ),
+        ),
+        // Tells no one (no recipient): never worded.
+        Event::SessionCompleted { .. } => ("A session was held", String::new()),
         Event::DataExportReady {
             export_id,
             expires_at,

@@ -62,6 +62,7 @@ use mentorship_domain::statements::{ItemKind, StatementStatus};
         (name = "pay", description = "Rate cards, referral bonuses and monthly statements"),
         (name = "policies", description = "The program's adjustable rules (RULES.md's *(policy)* values)"),
         (name = "audit", description = "The audit log of every change, for admins"),
+        (name = "webhooks", description = "Events pushed to other systems, signed (Standard Webhooks), for admins"),
     )
 )]
 pub struct ApiDoc;
@@ -700,6 +701,7 @@ pub fn named_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
         ("DocumentKind", document_kind_definition()),
         ("DocumentStatus", document_status_definition()),
         ("ExportStatus", export_status_definition()),
+        ("WebhookEventType", webhook_event_definition()),
         ("ItemKind", item_kind_definition()),
         ("KeptRecord", kept_record_definition()),
         ("LegalStatus", legal_status_definition()),
@@ -780,6 +782,28 @@ fn mentor_status_definition() -> RefOr<Schema> {
         &mentorship_domain::mentors::MentorStatus::ALL,
         "Where the mentor stands: applied -> accepted | rejected; accepted -> contract_ready -> active; \
          active <-> suspended; active | suspended -> offboarded.",
+    )
+}
+
+/// An event a webhook subscribes to.
+pub fn webhook_event_schema() -> RefOr<Schema> {
+    named("WebhookEventType")
+}
+
+/// A list of webhook events.
+pub fn webhook_events_schema() -> RefOr<Schema> {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(webhook_event_schema())
+        .min_items(Some(1))
+        .max_items(Some(mentorship_domain::webhooks::WebhookEvent::ALL.len()))
+        .unique_items(true)
+        .into()
+}
+
+fn webhook_event_definition() -> RefOr<Schema> {
+    domain_enum(
+        &mentorship_domain::webhooks::WebhookEvent::ALL,
+        "An event of the program a webhook can subscribe to; a delivery's `type`.",
     )
 }
 

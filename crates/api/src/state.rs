@@ -35,6 +35,9 @@ pub struct AppState {
     pub operations: Operations,
     /// Where the links in emails lead.
     pub app_url: String,
+    /// Whether webhooks may deliver over plain HTTP to this machine (outside production only:
+    /// a development or test receiver).
+    pub webhooks_to_loopback: bool,
     /// The largest body any operation takes (a cohort, a document): what a request with an
     /// `Idempotency-Key` may send before it is read for its fingerprint.
     pub max_request_bytes: usize,
@@ -78,6 +81,7 @@ impl AppState {
             metrics: Arc::default(),
             operations: Operations::of(&openapi()),
             app_url: config.app_url.clone(),
+            webhooks_to_loopback: config.app_env != crate::config::AppEnv::Production,
             max_request_bytes,
         })
     }

@@ -105,6 +105,12 @@ pub enum Event {
     },
     /// A session starts within a day.
     SessionReminder { session: SessionFacts },
+    /// A session's outcome was recorded (held, or the student did not come). Tells no one: the
+    /// mentor recorded it; systems subscribed to it hear of it.
+    SessionCompleted {
+        session: SessionFacts,
+        status: SessionStatus,
+    },
     /// A mentor wrote a session's notes after they were due.
     NotesLate {
         session: SessionFacts,
@@ -124,6 +130,8 @@ pub enum Event {
     /// A mentor reported a student in difficulty.
     ReportFiled {
         report_id: Uuid,
+        mentor_id: Uuid,
+        student_id: Uuid,
         mentor_name: String,
         student_name: String,
         category: ReportCategory,
@@ -158,6 +166,12 @@ pub enum Event {
         export_id: Uuid,
         expires_at: DateTime<Utc>,
     },
+    /// A webhook's deliveries failed for a day: it is disabled, and its owner told.
+    WebhookDisabled {
+        owner_id: Uuid,
+        webhook_id: Uuid,
+        url: String,
+    },
 }
 
 impl Event {
@@ -191,6 +205,8 @@ impl Event {
             Event::StatementIssued { .. } => "statement_issued",
             Event::StatementPaid { .. } => "statement_paid",
             Event::DataExportReady { .. } => "data_export_ready",
+            Event::SessionCompleted { .. } => "session_completed",
+            Event::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 
@@ -239,6 +255,8 @@ impl Event {
             | Event::StatementIssued { mentor_id, .. }
             | Event::StatementPaid { mentor_id, .. } => vec![*mentor_id],
             Event::DataExportReady { requested_by, .. } => vec![*requested_by],
+            Event::SessionCompleted { .. } => Vec::new(),
+            Event::WebhookDisabled { owner_id, .. } => vec![*owner_id],
         }
     }
 }

@@ -22,4 +22,5 @@ pub mod reports;
 pub mod sessions;
 pub mod statements;
 pub mod students;
+pub mod webhooks;
 pub mod weeks;

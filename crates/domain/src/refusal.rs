@@ -89,9 +89,10 @@ macro_rules! refusal_codes {
 pub fn all_codes() -> Vec<&'static str> {
     use crate::{
         absences, capacity, erasure, exports, mentors, money, people, policy, rates, referrals,
-        reports, sessions, statements, students, weeks,
+        reports, sessions, statements, students, webhooks, weeks,
     };
-    let lists: [&[&str]; 23] = [
+    let lists: [&[&str]; 24] = [
+        webhooks::WebhookRefusal::CODES,
         absences::AbsenceRefusal::CODES,
         erasure::ErasureRefusal::CODES,
         exports::ExportRefusal::CODES,

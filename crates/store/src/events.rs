@@ -42,7 +42,8 @@ pub trait Notices: Send + Sync + 'static {
 }
 
 /// Records the events of a change inside its transaction: for each person an event tells, a
-/// notification and its queued email. A change whose transaction rolls back tells no one.
+/// notification and its queued email, and for each webhook subscribed to it, a delivery. A
+/// change whose transaction rolls back tells no one.
 pub(crate) async fn record(tx: &mut Tx, events: &[Event]) -> Result<(), StoreError> {
     const RECIPIENT: &str = "SELECT id, name, email FROM users WHERE id = $1";
     if events.is_empty() {
@@ -67,5 +68,5 @@ pub(crate) async fn record(tx: &mut Tx, events: &[Event]) -> Result<(), StoreErr
             notifications::write(tx, &notice).await?;
         }
     }
-    Ok(())
+    crate::webhooks::enqueue(tx, events).await
 }

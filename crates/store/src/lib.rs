@@ -47,6 +47,7 @@ pub mod statements;
 pub mod students;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use db::{Conn, Query, Row, Scalar, Tx, one};
 pub use error::{Found, StoreError};

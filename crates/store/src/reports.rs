@@ -141,6 +141,8 @@ pub async fn file(store: &Store, mentor_id: Uuid, new: &NewReport) -> Result<Rep
     let report: Report = record::get(&mut tx, id).await?;
     let event = Event::ReportFiled {
         report_id: id,
+        mentor_id,
+        student_id: new.student_id,
         mentor_name: mentor.name,
         student_name: student.name,
         category: new.category,

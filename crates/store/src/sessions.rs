@@ -555,7 +555,11 @@ pub async fn record_session_outcome(
         |s, _| {
             let status =
                 record_outcome(&s.slot(), outcome, now).map_err(|r| StoreError::refused(&r))?;
-            Ok((status, Vec::new()))
+            let completed = Event::SessionCompleted {
+                session: s.facts()?,
+                status,
+            };
+            Ok((status, vec![completed]))
         },
     )
     .await

@@ -846,6 +846,45 @@ async fn export_request_race(cluster: Cluster) {
     assert_eq!(cluster.store.scalar::<i64>(q).await.unwrap(), 1);
 }
 
+/// Events from both servers at once, to one webhook: each reaches the receiver once, whichever
+/// instance's sender claims it.
+async fn webhook_delivery_race(cluster: Cluster) {
+    let scene = scene(&cluster).await;
+    let http = &cluster.servers[0];
+    let (receiver, url) = super::webhooks::Receiver::start();
+    let hook = json!({"url": url, "events": ["application.received"]});
+    http.post("/v1/webhooks", &scene.admin, hook).await.ok(201);
+    let path = json!({"title": "Race path", "field": "web", "complexity": 2});
+    let path = http.post("/v1/paths", &scene.admin, path).await;
+    let path_id = path.ok(201)["id"].as_str().unwrap().to_owned();
+    let sends = (0..RACERS).map(|i| {
+        let body = json!({
+            "name": "Grace Hopper", "email": format!("racer{i}@example.com"),
+            "password": PERSON_PASSWORD, "path_id": path_id, "experience_years": 6,
+            "field_years": 3, "legal_status": "freelancer", "country": "FR",
+            "right_to_work_attested": true,
+        });
+        let cluster = &cluster;
+        async move {
+            cluster
+                .server(i)
+                .call("POST", "/v1/mentor-applications", None, Some(body), &[])
+                .await
+        }
+    });
+    for reply in join_all(sends).await {
+        reply.ok(201);
+    }
+    receiver.wait_for(RACERS).await;
+    // Both senders poll every second: give a duplicate the time to show.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mut ids: Vec<String> = receiver.received().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), RACERS, "every event once");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), RACERS, "no event twice");
+}
+
 macro_rules! raced {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -906,6 +945,31 @@ mod export_request_race {
         if let Some(cluster) = Cluster::start_with(program, Backend::Sqlite, 1, &SLOW_WORKERS).await
         {
             super::export_request_race(cluster).await;
+        }
+    }
+}
+
+/// The webhook race, with the applications' throttle out of the way.
+mod webhook_delivery_race {
+    use mentorship_store::Backend;
+    use mentorship_tests::cluster::Cluster;
+
+    const OPEN_DOORS: [(&str, &str); 1] = [("LOGIN_ATTEMPTS_PER_CLIENT", "1000000")];
+
+    #[actix_web::test]
+    async fn postgres_two_processes() {
+        let program = env!("CARGO_BIN_EXE_mentorship-server");
+        if let Some(cluster) = Cluster::start_with(program, Backend::Postgres, 2, &OPEN_DOORS).await
+        {
+            super::webhook_delivery_race(cluster).await;
+        }
+    }
+
+    #[actix_web::test]
+    async fn sqlite_one_process() {
+        let program = env!("CARGO_BIN_EXE_mentorship-server");
+        if let Some(cluster) = Cluster::start_with(program, Backend::Sqlite, 1, &OPEN_DOORS).await {
+            super::webhook_delivery_race(cluster).await;
         }
     }
 }

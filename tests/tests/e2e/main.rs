@@ -25,3 +25,4 @@ mod sessions;
 mod store;
 mod students;
 mod users;
+mod webhooks;

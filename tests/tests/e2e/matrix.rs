@@ -266,6 +266,21 @@ const MATRIX: &[Row] = &[
     row("GET /v1/exports/{id}/file",      Missing,  None,                [401, 404, 404, 404, 404, 404, 404, 403, 403]),
     row("GET /v1/users/{id}/export",      Others,   None,                [401, 200, 200, 403, 403, 403, 403, 403, 403]),
     row("GET /v1/users/{id}/export",      Missing,  None,                [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/webhooks",              NoId,     None,                [401, 201, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/webhooks",               NoId,     None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/webhooks/{id}",          Existing, None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/webhooks/{id}",          Missing,  None,                [401, 404, 403, 403, 403, 403, 403, 403, 403]),
+    row("PATCH /v1/webhooks/{id}",        Existing, None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("PATCH /v1/webhooks/{id}",        Missing,  None,                [401, 404, 403, 403, 403, 403, 403, 403, 403]),
+    row("DELETE /v1/webhooks/{id}",       Existing, None,                [401, 204, 403, 403, 403, 403, 403, 403, 403]),
+    row("DELETE /v1/webhooks/{id}",       Missing,  None,                [401, 404, 403, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/webhooks/{id}/rotate-secret", Existing, None,          [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/webhooks/{id}/rotate-secret", Missing, None,           [401, 404, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/webhooks/{id}/deliveries", Existing, None,              [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    row("GET /v1/webhooks/{id}/deliveries", Missing, None,               [401, 404, 403, 403, 403, 403, 403, 403, 403]),
+    // A fresh webhook has no delivery yet: the delivery is missing either way.
+    row("POST /v1/webhooks/{id}/deliveries/{delivery_id}/replay", Existing, None, [401, 404, 403, 403, 403, 403, 403, 403, 403]),
+    row("POST /v1/webhooks/{id}/deliveries/{delivery_id}/replay", Missing, None, [401, 404, 403, 403, 403, 403, 403, 403, 403]),
     // Each erasure is of a student enrolled for it: an erased person stays erased.
     row("POST /v1/users/{id}/erasure",    Others,   None,                [401, 200, 403, 403, 403, 403, 403, 403, 403]),
     row("POST /v1/users/{id}/erasure",    Missing,  None,                [401, 404, 403, 403, 403, 403, 403, 403, 403]),
@@ -578,6 +593,13 @@ async fn enrolled(app: &TestApp, world: &World, n: usize) -> String {
     reply.ok(201)["id"].as_str().unwrap().to_owned()
 }
 
+/// A webhook made by the admin for one cell.
+async fn fresh_webhook(app: &TestApp, world: &World) -> String {
+    let body = json!({"url": "https://hooks.example.com/in", "events": ["statement.paid"]});
+    let made = app.post("/v1/webhooks", &world.admin, body).await;
+    made.ok(201)["id"].as_str().unwrap().to_owned()
+}
+
 /// An export asked for by `owner`, expired at once, so that every call finds it in one state
 /// whatever the worker did meanwhile.
 async fn expired_export(app: &TestApp, owner: &str) -> String {
@@ -870,6 +892,22 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             };
             (Some(id), Some(json!({"state": "in_progress"})), None)
         }
+        ("POST /v1/webhooks", _) => (
+            None,
+            Some(json!({"url": "https://hooks.example.com/in", "events": ["session.booked"]})),
+            None,
+        ),
+        (op, t) if op.contains("/v1/webhooks/{id}") => {
+            let id = if t == Missing {
+                missing
+            } else {
+                fresh_webhook(app, world).await
+            };
+            let patch = op.starts_with("PATCH");
+            let body = patch.then(|| json!({"description": format!("Cell {n}")}));
+            let etag_of = patch.then(|| format!("/v1/webhooks/{id}"));
+            (Some(id), body, etag_of)
+        }
         ("POST /v1/users/{id}/erasure", t) => {
             let id = if t == Missing {
                 missing
@@ -1153,6 +1191,7 @@ async fn cell(app: &TestApp, world: &World, row: &Row, caller: usize, n: usize) 
             .replace("{kind}", "identity")
             .replace("{project_id}", &world.student_project)
             .replace("{absence_id}", &absence_id)
+            .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{token}", id),
         None => pattern.replace("{code}", "week_already_taken"),
     };

@@ -21,6 +21,7 @@ pub mod reports;
 pub mod sessions;
 pub mod students;
 pub mod users;
+pub mod webhooks;
 
 use std::borrow::Cow;
 
