@@ -1,7 +1,7 @@
 # The mentorship API. `make run` starts a demo on SQLite; `make test` runs every test.
 CARGO ?= cargo
 
-.PHONY: run test lint fmt openapi migrate check-domain-purity
+.PHONY: run test lint fmt openapi migrate check-domain-purity s3-server
 
 ## Build and start the server on 127.0.0.1:8080 with an embedded SQLite database in data/.
 ## Development defaults: a bootstrap admin admin@example.com / change-me-now, a JWT secret in data/.
@@ -12,12 +12,25 @@ run:
 migrate:
 	$(CARGO) run -p mentorship-api --bin mentorship -- migrate
 
-## Every test. The PostgreSQL half runs when TEST_POSTGRES_URL is set.
+## Every test. The PostgreSQL half runs when TEST_POSTGRES_URL is set; the documents on S3 when
+## TEST_S3_SERVER names an S3-compatible server to start (`make s3-server` installs one).
 test:
 	@if [ -z "$$TEST_POSTGRES_URL" ]; then \
 	  echo "make test: PostgreSQL half skipped: TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/postgres)"; \
 	fi
+	@if [ -z "$$TEST_S3_SERVER" ]; then \
+	  echo "make test: S3 half skipped: TEST_S3_SERVER is not set (make s3-server; TEST_S3_SERVER=$(S3_SERVER))"; \
+	fi
 	$(CARGO) test --workspace --all-targets --no-fail-fast
+
+## The S3-compatible server the storage tests start on loopback: moto's, from PyPI (pinned in
+## tests/s3-requirements.txt), installed into .venv-s3.
+S3_SERVER = $(CURDIR)/.venv-s3/bin/moto_server
+s3-server: $(S3_SERVER)
+$(S3_SERVER): tests/s3-requirements.txt
+	python3 -m venv .venv-s3
+	.venv-s3/bin/pip install -q --disable-pip-version-check -r tests/s3-requirements.txt
+	touch $(S3_SERVER)
 
 ## Formatting, clippy with warnings as errors, the domain crate's purity, the dependencies'
 ## licenses, duplicate versions and sources (cargo deny, deny.toml), and unused dependencies

@@ -18,6 +18,7 @@ use sqlx::Connection;
 pub mod cluster;
 pub mod contract;
 pub mod forms;
+pub mod s3;
 pub mod smtp;
 
 /// The signing secret of every test server, so tests can forge tokens with and without it.

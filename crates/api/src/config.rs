@@ -77,6 +77,8 @@ pub struct Config {
     /// How often the outbox worker looks for due emails.
     pub outbox_poll: Duration,
     pub files_dir: PathBuf,
+    /// Where files go instead of `files_dir`: an S3-compatible bucket (`FILES_STORE=s3`).
+    pub files_bucket: Option<crate::files::Bucket>,
     pub file_encryption_key: Option<Secret<[u8; 32]>>,
 }
 
@@ -238,9 +240,38 @@ impl Config {
                     .get("FILES_DIR")
                     .unwrap_or_else(|| "data/files".into()),
             ),
+            files_bucket: files_bucket(source)?,
             file_encryption_key: file_key(source, app_env)?.map(Secret::new),
         })
     }
+}
+
+/// `FILES_STORE`: `folder` (the default: `FILES_DIR`) or `s3`, with the bucket's settings.
+fn files_bucket(source: &dyn Source) -> Result<Option<crate::files::Bucket>, ConfigError> {
+    match source.get("FILES_STORE").as_deref() {
+        None | Some("folder") => return Ok(None),
+        Some("s3") => {}
+        Some(other) => {
+            return Err(bad("FILES_STORE", format!("`{other}` is not folder or s3")));
+        }
+    }
+    let required = |name: &'static str| {
+        source
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| bad(name, "is required when FILES_STORE=s3"))
+    };
+    Ok(Some(crate::files::Bucket {
+        name: required("S3_BUCKET")?,
+        prefix: source.get("S3_PREFIX").unwrap_or_default(),
+        endpoint: source.get("S3_ENDPOINT").filter(|v| !v.trim().is_empty()),
+        region: source
+            .get("S3_REGION")
+            .unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: required("S3_ACCESS_KEY_ID")?,
+        secret_access_key: required("S3_SECRET_ACCESS_KEY")?,
+        allow_http: parsed(source, "S3_ALLOW_HTTP", false)?,
+    }))
 }
 
 /// The key that encrypts onboarding files at rest: 32 bytes, base64. Required in production; in
@@ -428,6 +459,10 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.smtp, None);
         assert_eq!(c.outbox_poll, Duration::from_secs(1));
+        assert_eq!(
+            c.files_bucket, None,
+            "files go to the folder unless told otherwise"
+        );
         let c = config(&[
             ("SMTP_URL", "smtp://127.0.0.1:2525"),
             ("SMTP_FROM", "Team <team@example.com>"),
@@ -455,6 +490,10 @@ mod tests {
         assert_eq!(e.name, "SMTP_FROM");
         let e = config(&[("OUTBOX_POLL_MS", "0")]).unwrap_err();
         assert_eq!(e.name, "OUTBOX_POLL_MS");
+        let e = config(&[("FILES_STORE", "ftp")]).unwrap_err();
+        assert_eq!(e.name, "FILES_STORE");
+        let e = config(&[("FILES_STORE", "s3"), ("S3_BUCKET", "b")]).unwrap_err();
+        assert_eq!(e.name, "S3_ACCESS_KEY_ID", "a bucket needs its credentials");
         let relay: HashMap<String, String> = [("SMTP_URL".into(), "smtp://relay".into())].into();
         let e = smtp_from(&relay, AppEnv::Production).unwrap_err();
         assert_eq!(e.name, "SMTP_FROM", "production names its own sender");

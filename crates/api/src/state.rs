@@ -74,10 +74,15 @@ impl AppState {
                 per_client: config.login_attempts_per_client,
                 window: config.throttle_window,
             }),
-            files: FileStore::new(
-                config.files_dir.clone(),
-                &file_key(config).map_err(ApiError::Internal)?,
-            )?,
+            files: match &config.files_bucket {
+                Some(bucket) => {
+                    FileStore::in_bucket(bucket, &file_key(config).map_err(ApiError::Internal)?)?
+                }
+                None => FileStore::new(
+                    config.files_dir.clone(),
+                    &file_key(config).map_err(ApiError::Internal)?,
+                )?,
+            },
             metrics: Arc::default(),
             operations: Operations::of(&openapi()),
             app_url: config.app_url.clone(),

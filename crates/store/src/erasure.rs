@@ -195,14 +195,16 @@ async fn forget_replays(tx: &mut Tx, identity: &Identity) -> Result<(), StoreErr
 }
 
 /// The texts written by or about the person (notes, reports, reasons, the profile, the typed
-/// contract name) and their document files. Returns the keys of the files to delete.
+/// contract name), their exports, and their document and export files. Returns the keys of the
+/// files to delete.
 async fn remove_texts_and_files(
     tx: &mut Tx,
     person: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, StoreError> {
-    const FILES: &str =
-        "SELECT file_key FROM documents WHERE mentor_id = $1 AND file_key IS NOT NULL";
+    const FILES: &str = "SELECT file_key FROM documents WHERE mentor_id = $1 AND file_key IS NOT NULL \
+                         UNION ALL \
+                         SELECT file_key FROM exports WHERE user_id = $1 AND file_key IS NOT NULL";
     const TEXTS_AT: [&str; 4] = [
         "UPDATE mentors SET bio = '', contract_signed_name = NULL, decision_reason = NULL, \
          status_reason = NULL, referral_code = NULL, version = version + 1, updated_at = $2 \

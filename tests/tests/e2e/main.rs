@@ -22,6 +22,7 @@ mod pay;
 mod pay_year;
 mod policies;
 mod sessions;
+mod storage;
 mod store;
 mod students;
 mod users;
