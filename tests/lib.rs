@@ -382,6 +382,65 @@ impl Http {
         .await
     }
 
+    /// Checks a list's `from`/`to` range on the instant field `field`: split at one of its
+    /// items' instants, `from` keeps the items at or after it and `to` those before it, and
+    /// the two make the whole list. `list` is the list's URL with its other filters.
+    pub async fn check_range(&self, list: &str, token: &str, field: &str) {
+        let join = if list.contains('?') { '&' } else { '?' };
+        let ids = |reply: &Reply| -> Vec<(String, String)> {
+            reply.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| {
+                    let at = i[field].as_str().expect("an instant").to_owned();
+                    (i["id"].as_str().expect("an id").to_owned(), at)
+                })
+                .collect()
+        };
+        let all = ids(&self.get(&format!("{list}{join}limit=200"), token).await);
+        assert!(all.len() >= 2, "{list}: too few items to split: {all:?}");
+        let instant = |at: &str| {
+            at.parse::<chrono::DateTime<chrono::Utc>>()
+                .expect("rfc 3339")
+        };
+        let first = all
+            .iter()
+            .map(|(_, at)| instant(at))
+            .min()
+            .expect("an item");
+        let split = all
+            .iter()
+            .map(|(_, at)| instant(at))
+            .filter(|at| *at > first)
+            .min()
+            .unwrap_or_else(|| panic!("{list}: every item at one instant"));
+        let at = split.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let from = self
+            .get(&format!("{list}{join}limit=200&from={at}"), token)
+            .await;
+        let to = self
+            .get(&format!("{list}{join}limit=200&to={at}"), token)
+            .await;
+        from.ok(200);
+        to.ok(200);
+        let (from, to) = (ids(&from), ids(&to));
+        assert!(
+            from.iter().all(|(_, t)| instant(t) >= split),
+            "{list}: {from:?}"
+        );
+        assert!(to.iter().all(|(_, t)| instant(t) < split), "{list}: {to:?}");
+        assert!(
+            !from.is_empty() && !to.is_empty(),
+            "{list}: one side is empty"
+        );
+        assert_eq!(
+            from.len() + to.len(),
+            all.len(),
+            "{list}: the two sides make the list"
+        );
+    }
+
     /// The kinds of the caller's notifications, newest first.
     pub async fn notification_kinds(&self, token: &str) -> Vec<String> {
         let list = self.get("/v1/me/notifications?limit=200", token).await;

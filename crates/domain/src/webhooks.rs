@@ -128,6 +128,11 @@ pub fn webhook_of(event: &Event) -> Option<(WebhookEvent, WebhookData)> {
         start: Some(s.start),
         ..WebhookData::default()
     };
+    let statement = |id: &Uuid, number: &str, total: &crate::money::Money| WebhookData {
+        statement_number: Some(number.to_owned()),
+        total: Some(total.to_string()),
+        ..mentor(id)
+    };
     Some(match event {
         Event::ApplicationReceived { mentor_id, .. } => {
             (WebhookEvent::ApplicationReceived, mentor(mentor_id))
@@ -209,11 +214,7 @@ pub fn webhook_of(event: &Event) -> Option<(WebhookEvent, WebhookData)> {
             total,
         } => (
             WebhookEvent::StatementIssued,
-            WebhookData {
-                statement_number: Some(number.clone()),
-                total: Some(total.to_string()),
-                ..mentor(mentor_id)
-            },
+            statement(mentor_id, number, total),
         ),
         Event::StatementPaid {
             mentor_id,
@@ -222,11 +223,7 @@ pub fn webhook_of(event: &Event) -> Option<(WebhookEvent, WebhookData)> {
             ..
         } => (
             WebhookEvent::StatementPaid,
-            WebhookData {
-                statement_number: Some(number.clone()),
-                total: Some(total.to_string()),
-                ..mentor(mentor_id)
-            },
+            statement(mentor_id, number, total),
         ),
         _ => return None,
     })

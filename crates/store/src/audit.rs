@@ -247,10 +247,7 @@ pub async fn list(
         .bind(filter.object_id.unwrap_or(Uuid::nil()))
         .bind(flag(filter.action.is_some()))
         .bind(filter.action.clone().unwrap_or_default())
-        .bind(flag(filter.from.is_some()))
-        .bind(filter.from.unwrap_or(DateTime::UNIX_EPOCH))
-        .bind(flag(filter.to.is_some()))
-        .bind(filter.to.unwrap_or(DateTime::UNIX_EPOCH));
+        .bind_range(filter.from, filter.to);
     let rows: Vec<StoredRow> = store.fetch_all(q).await?;
     let rows = rows
         .into_iter()

@@ -77,6 +77,15 @@ impl Query {
         self
     }
 
+    /// Binds the four placeholders of an optional range of instants, as the lists' SQL reads
+    /// them: `($n = 0 OR at >= $n+1) AND ($n+2 = 0 OR at < $n+3)` (from included, to not).
+    pub(crate) fn bind_range(self, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
+        self.bind(i64::from(from.is_some()))
+            .bind(from.unwrap_or(DateTime::UNIX_EPOCH))
+            .bind(i64::from(to.is_some()))
+            .bind(to.unwrap_or(DateTime::UNIX_EPOCH))
+    }
+
     fn sqlite(self) -> Result<(&'static str, SqliteArguments), StoreError> {
         let mut out = SqliteArguments::default();
         let added = self.args.into_iter().try_for_each(|arg| match arg {

@@ -270,6 +270,10 @@ pub async fn by_referral_code(store: &Store, code: &str) -> Result<Option<Mentor
 pub struct MentorFilter {
     pub statuses: Option<Vec<MentorStatus>>,
     pub path_id: Option<Uuid>,
+    /// Only those who applied at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only those who applied before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Mentors in id order, filtered by status (any of) and path.
@@ -281,7 +285,8 @@ pub async fn list(
     // Statuses travel as one space-separated text so one query text serves every filter.
     const SQL: &str = select_mentors!(
         "WHERE m.user_id > $1 AND ($3 = '' OR (' ' || $3 || ' ') LIKE ('% ' || m.status || ' %')) \
-         AND ($4 = 0 OR m.path_id = $5) ORDER BY m.user_id LIMIT CAST($2 AS BIGINT)"
+         AND ($4 = 0 OR m.path_id = $5) AND ($6 = 0 OR m.created_at >= $7) \
+         AND ($8 = 0 OR m.created_at < $9) ORDER BY m.user_id LIMIT CAST($2 AS BIGINT)"
     );
     let statuses = match &filter.statuses {
         Some(list) => list
@@ -298,7 +303,8 @@ pub async fn list(
                 .bind(page.fetch_limit())
                 .bind(statuses)
                 .bind(i64::from(filter.path_id.is_some()))
-                .bind(filter.path_id.unwrap_or(Uuid::nil())),
+                .bind(filter.path_id.unwrap_or(Uuid::nil()))
+                .bind_range(filter.from, filter.to),
         )
         .await?;
     let mentors = rows

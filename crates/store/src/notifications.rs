@@ -124,23 +124,35 @@ pub async fn notify_now(store: &Store, new: NewNotification) -> Result<Uuid, Sto
 pub async fn list_for(
     store: &Store,
     user_id: Uuid,
-    unread_only: bool,
+    filter: NotificationFilter,
     page: PageRequest,
 ) -> Result<Page<Notification>, StoreError> {
     const SQL: &str = "SELECT id, user_id, kind, subject, body, created_at, read_at \
                        FROM notifications \
                        WHERE user_id = $1 AND id < $2 AND (read_at IS NULL OR NOT $3) \
+                       AND ($5 = 0 OR created_at >= $6) AND ($7 = 0 OR created_at < $8) \
                        ORDER BY id DESC LIMIT CAST($4 AS BIGINT)";
     let rows: Vec<Notification> = store
         .fetch_all(
             query(SQL)
                 .bind(user_id)
                 .bind(page.after_or(Uuid::max()))
-                .bind(unread_only)
-                .bind(page.fetch_limit()),
+                .bind(filter.unread_only)
+                .bind(page.fetch_limit())
+                .bind_range(filter.from, filter.to),
         )
         .await?;
     Ok(Page::from_rows(rows, &page, |n| n.id))
+}
+
+/// Which of a person's notifications to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotificationFilter {
+    pub unread_only: bool,
+    /// Only those made at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only those made before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Marks one of a person's notifications read (again is harmless: the first instant stays).

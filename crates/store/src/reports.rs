@@ -229,10 +229,7 @@ pub async fn list(
                 .bind(filter.mentor_id.unwrap_or(Uuid::nil()))
                 .bind(status.unwrap_or_default())
                 .bind(severity.unwrap_or_default())
-                .bind(i64::from(filter.from.is_some()))
-                .bind(filter.from.unwrap_or(DateTime::UNIX_EPOCH))
-                .bind(i64::from(filter.to.is_some()))
-                .bind(filter.to.unwrap_or(DateTime::UNIX_EPOCH)),
+                .bind_range(filter.from, filter.to),
         )
         .await?;
     let reports = rows

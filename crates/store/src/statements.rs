@@ -638,6 +638,10 @@ pub struct StatementFilter {
     pub month: Option<StatementMonth>,
     pub status: Option<StatementStatus>,
     pub mentor_id: Option<Uuid>,
+    /// Only statements issued at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only statements issued before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// How many statements of a status a list holds, and their total.
@@ -652,7 +656,8 @@ macro_rules! statement_filters {
     ($tail:literal) => {
         concat!(
             "($1 = 0 OR t.month = $2) AND ($3 = 0 OR t.status = $4) \
-             AND ($5 = 0 OR t.mentor_id = $6) ",
+             AND ($5 = 0 OR t.mentor_id = $6) AND ($7 = 0 OR t.issued_at >= $8) \
+             AND ($9 = 0 OR t.issued_at < $10) ",
             $tail
         )
     };
@@ -672,6 +677,7 @@ fn filtered(sql: &'static str, filter: &StatementFilter) -> Query {
         )
         .bind(flag(filter.mentor_id.is_some()))
         .bind(filter.mentor_id.unwrap_or(Uuid::nil()))
+        .bind_range(filter.from, filter.to)
 }
 
 /// Statements in id order (issue order), filtered.
@@ -680,9 +686,9 @@ pub async fn list(
     filter: StatementFilter,
     page: PageRequest,
 ) -> Result<Page<IssuedStatement>, StoreError> {
-    const SQL: &str = select_statements!(
-        "WHERE t.id > $7 AND ($1 = 0 OR t.month = $2) AND ($3 = 0 OR t.status = $4) \
-         AND ($5 = 0 OR t.mentor_id = $6) ORDER BY t.id LIMIT CAST($8 AS BIGINT)"
+    const SQL: &str = concat!(
+        select_statements!("WHERE t.id > $11 AND "),
+        statement_filters!("ORDER BY t.id LIMIT CAST($12 AS BIGINT)")
     );
     let q = filtered(SQL, &filter)
         .bind(page.after_or(Uuid::nil()))

@@ -336,6 +336,16 @@ async fn statements_from_draft_to_paid(app: TestApp) {
             .await;
         assert!(refused.is_err(), "{sql} was allowed");
     }
+
+    // Staff screens take a period: statements by when they were issued, mentors and
+    // applications by when they applied, a person's notifications by when they were made.
+    app.check_range("/v1/statements", &manager, "issued_at")
+        .await;
+    app.check_range("/v1/mentors", &manager, "created_at").await;
+    app.check_range("/v1/mentor-applications", &manager, "created_at")
+        .await;
+    app.check_range("/v1/me/notifications", &pair.mentor, "created_at")
+        .await;
 }
 
 async fn rate_cards(app: TestApp) {

@@ -163,6 +163,10 @@ pub struct MentorQuery {
     pub status: Option<MentorStatus>,
     /// Only those of this path.
     pub path_id: Option<Uuid>,
+    /// Only those who applied at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only those who applied before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 impl MentorQuery {
@@ -170,6 +174,8 @@ impl MentorQuery {
         MentorFilter {
             statuses: self.status.map(|s| vec![s]),
             path_id: self.path_id,
+            from: self.from,
+            to: self.to,
         }
     }
 }

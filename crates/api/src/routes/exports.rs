@@ -124,7 +124,7 @@ async fn gather(
         progress: Vec::new(),
         assignments: Vec::new(),
         sessions: Vec::new(),
-        notifications: every(|p| notifications::list_for(store, user_id, false, p))
+        notifications: every(|p| notifications::list_for(store, user_id, Default::default(), p))
             .await?
             .into_iter()
             .map(NotificationView::from)

@@ -59,6 +59,10 @@ pub struct NotificationFilter {
     /// `true`: only the unread ones. Absent or `false`: all.
     #[param(default = false)]
     pub unread: Option<bool>,
+    /// Only those made at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only those made before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// The caller's notifications, newest first.
@@ -78,14 +82,13 @@ pub async fn list_notifications(
     filter: web::Query<NotificationFilter>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let unread_only = filter.unread.unwrap_or(false);
-    let page = notifications::list_for(
-        &state.store,
-        principal.user_id,
-        unread_only,
-        page.request()?,
-    )
-    .await?;
+    let filter = notifications::NotificationFilter {
+        unread_only: filter.unread.unwrap_or(false),
+        from: filter.from,
+        to: filter.to,
+    };
+    let page =
+        notifications::list_for(&state.store, principal.user_id, filter, page.request()?).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(List::from_page(page, NotificationView::from)))

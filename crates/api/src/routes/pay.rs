@@ -518,6 +518,10 @@ pub struct StatementQuery {
     pub status: Option<StatementStatus>,
     /// Only this mentor's (staff).
     pub mentor_id: Option<Uuid>,
+    /// Only statements issued at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only statements issued before this instant.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// A page of statements, and the count and total of each status over all pages.
@@ -584,6 +588,8 @@ pub async fn list_statements(
         month: query.month.as_deref().map(parse_month).transpose()?,
         status: query.status,
         mentor_id,
+        from: query.from,
+        to: query.to,
     };
     let page = statements::list(&state.store, filter, page.request()?).await?;
     let totals = statements::totals(&state.store, filter).await?;
