@@ -155,6 +155,7 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
                 .or_insert_with(|| Ref::from_response_name(name).into());
         }
         every_code.extend(list_problem_codes(operation));
+        list_notifications(operation);
     }
     add_problem_code_schema(doc, every_code);
     for operation in doc
@@ -557,6 +558,69 @@ fn list_problem_codes(operation: &mut Operation) -> BTreeSet<String> {
     }
     description.push_str(&format!("Problem codes: {}.", listed.join(", ")));
     codes
+}
+
+/// The extension in which an operation lists the notifications its change sends.
+pub const NOTIFICATIONS: &str = "x-notifications";
+
+/// The notifications (`NotificationView.kind`, each with its email) each operation's change can
+/// send, to the people the domain's `Event::told` names; an operation not listed sends none.
+/// Background steps send the others: `session_reminder` a day before a session,
+/// `data_export_ready` when an export is prepared, `webhook_disabled` after a day of failed
+/// deliveries.
+pub const NOTIFIES: &[(&str, &[&str])] = &[
+    ("apply", &["application_received"]),
+    ("accept", &["application_accepted"]),
+    ("reject", &["application_rejected"]),
+    ("reject_document", &["document_rejected"]),
+    ("verify_document", &["contract_ready"]),
+    ("sign_contract", &["mentor_activated"]),
+    ("suspend", &["mentor_suspended"]),
+    ("reinstate", &["mentor_reinstated"]),
+    ("offboard", &["mentor_offboarded"]),
+    ("assign_student", &["student_assigned"]),
+    ("assign_automatically", &["student_assigned"]),
+    ("ask_for_path", &["path_requested"]),
+    ("approve", &["path_request_approved"]),
+    ("decline", &["path_request_declined"]),
+    ("book", &["session_booked"]),
+    ("reschedule", &["session_rescheduled"]),
+    ("cancel", &["session_cancelled"]),
+    ("write_notes", &["notes_late"]),
+    ("declare", &["absence_declared"]),
+    ("file", &["report_filed"]),
+    ("acknowledge", &["report_moved"]),
+    ("resolve", &["report_moved"]),
+    ("issue_statement", &["statement_issued"]),
+    ("issue_month", &["statement_issued"]),
+    ("pay_statement", &["statement_paid"]),
+    ("request_mine", &["data_export_ready"]),
+    ("request_for_person", &["data_export_ready"]),
+];
+
+/// Says in an operation's extension and description which notifications its change sends.
+fn list_notifications(operation: &mut Operation) {
+    let id = operation.operation_id.as_deref().unwrap_or_default();
+    let kinds = NOTIFIES
+        .iter()
+        .find(|(op, _)| *op == id)
+        .map_or(&[][..], |(_, kinds)| *kinds);
+    let extensions = operation.extensions.get_or_insert_with(Default::default);
+    extensions.insert(NOTIFICATIONS.into(), serde_json::json!(kinds));
+    let sentence = if kinds.is_empty() {
+        "Notifications: none.".to_owned()
+    } else {
+        let listed: Vec<String> = kinds.iter().map(|k| format!("`{k}`")).collect();
+        format!(
+            "Notifications (each with its email, to the people the event concerns): {}.",
+            listed.join(", ")
+        )
+    };
+    let description = operation.description.get_or_insert_with(String::new);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&sentence);
 }
 
 /// Every problem code the API answers, as the `ProblemCode` enum the problems' `code` refers to.
@@ -1102,6 +1166,33 @@ problem_responses! {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_listed_notification_is_an_operation_and_a_kind() {
+        let doc = crate::app::openapi();
+        let ids: Vec<&str> = operations(&doc)
+            .filter_map(|(_, _, op)| op.operation_id.as_deref())
+            .collect();
+        for (op, kinds) in NOTIFIES {
+            assert!(ids.contains(op), "no operation {op}");
+            for kind in *kinds {
+                assert!(
+                    mentorship_domain::events::Event::KINDS.contains(kind),
+                    "{op}: {kind} is no kind of event"
+                );
+            }
+        }
+        let book = operations(&doc)
+            .find(|(_, _, op)| op.operation_id.as_deref() == Some("book"))
+            .unwrap()
+            .2;
+        assert!(
+            book.description
+                .as_deref()
+                .unwrap()
+                .contains("`session_booked`")
+        );
+    }
+
     use super::*;
     use utoipa::openapi::path::{OperationBuilder, ParameterBuilder};
     use utoipa::openapi::request_body::RequestBody;

@@ -175,6 +175,36 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every kind `kind` gives, for the contract's lists of what each operation sends.
+    pub const KINDS: [&'static str; 26] = [
+        "application_received",
+        "application_accepted",
+        "application_rejected",
+        "document_rejected",
+        "contract_ready",
+        "mentor_activated",
+        "mentor_suspended",
+        "mentor_reinstated",
+        "mentor_offboarded",
+        "student_assigned",
+        "path_requested",
+        "path_request_approved",
+        "path_request_declined",
+        "session_booked",
+        "session_rescheduled",
+        "session_cancelled",
+        "session_reminder",
+        "notes_late",
+        "absence_declared",
+        "report_filed",
+        "report_moved",
+        "statement_issued",
+        "statement_paid",
+        "data_export_ready",
+        "session_completed",
+        "webhook_disabled",
+    ];
+
     /// The event's stable snake_case kind: what a notification of it says happened
     /// (`mentor_activated`). Part of the API contract.
     pub fn kind(&self) -> &'static str {
