@@ -169,7 +169,100 @@ pub fn add_shared_responses(doc: &mut OpenApiDoc) {
     add_response_headers(doc);
     mark_binary_answers(doc);
     shape_schemas(doc);
+    add_answer_examples(doc);
     add_links(doc);
+}
+
+/// A whole example on every schema answers use that has none: built from its fields' own
+/// examples, and for a field without one from its type, format or first allowed value, so an
+/// integrator reads one complete answer, and a generated client's mock has one.
+fn add_answer_examples(doc: &mut OpenApiDoc) {
+    let (answered, _) = schemas_used(doc);
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let Ok(schemas) = serde_json::to_value(&components.schemas) else {
+        return;
+    };
+    for (name, schema) in &mut components.schemas {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        if answered.contains(name) && object.example.is_none() && object.examples.is_empty() {
+            object.example = Some(example_of(&schemas[name.as_str()], &schemas, 0));
+        }
+    }
+}
+
+/// An example value of a schema (JSON), with `schemas` for references.
+fn example_of(
+    schema: &serde_json::Value,
+    schemas: &serde_json::Value,
+    depth: u8,
+) -> serde_json::Value {
+    use serde_json::{Value, json};
+    if let Some(example) = schema
+        .get("example")
+        .or_else(|| schema.get("examples").and_then(|e| e.get(0)))
+    {
+        return example.clone();
+    }
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        return if depth < 6 {
+            example_of(&schemas[name], schemas, depth + 1)
+        } else {
+            Value::Null
+        };
+    }
+    if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+        return first.clone();
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(variants) = schema.get(key).and_then(Value::as_array) {
+            let chosen = variants
+                .iter()
+                .find(|v| v.get("type") != Some(&json!("null")));
+            return chosen.map_or(Value::Null, |v| example_of(v, schemas, depth));
+        }
+    }
+    let kind = match schema.get("type") {
+        Some(Value::Array(types)) => types.iter().find(|t| *t != "null").cloned(),
+        other => other.cloned(),
+    };
+    match kind.as_ref().and_then(Value::as_str) {
+        Some("object") => {
+            let fields = schema.get("properties").and_then(Value::as_object);
+            let example = fields
+                .into_iter()
+                .flatten()
+                .map(|(field, property)| (field.clone(), example_of(property, schemas, depth)));
+            Value::Object(example.collect())
+        }
+        Some("array") => match schema.get("items") {
+            Some(items) => {
+                let count = schema.get("minItems").and_then(Value::as_u64).unwrap_or(1);
+                let item = example_of(items, schemas, depth);
+                Value::Array(vec![item; usize::try_from(count.max(1)).unwrap_or(1)])
+            }
+            None => json!([]),
+        },
+        Some("string") => json!(match schema.get("format").and_then(Value::as_str) {
+            Some("uuid") => "0190b2a4-7c3e-7d2a-9a55-3f1e2b4c5d6e",
+            Some("date-time") => "2026-12-01T09:00:00Z",
+            Some("date") => "2026-12-01",
+            Some("email") => "ada@example.com",
+            Some("uri") => "https://example.com/",
+            _ => "text",
+        }),
+        Some("integer") => schema.get("minimum").cloned().unwrap_or(json!(1)),
+        Some("number") => schema.get("minimum").cloned().unwrap_or(json!(1.5)),
+        Some("boolean") => json!(false),
+        _ => Value::Null,
+    }
 }
 
 /// Where what a creating operation makes is also addressed under another path: an application's
@@ -1166,6 +1259,29 @@ problem_responses! {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_answer_has_a_whole_example() {
+        let doc = crate::app::openapi();
+        let (answered, _) = schemas_used(&doc);
+        let schemas = &doc.components.as_ref().unwrap().schemas;
+        for name in &answered {
+            if let Some(RefOr::T(Schema::Object(object))) = schemas.get(name) {
+                assert!(
+                    object.example.is_some() || !object.examples.is_empty(),
+                    "{name} has no example"
+                );
+            }
+        }
+        let Some(RefOr::T(Schema::Object(list))) = schemas.get("List_PathView") else {
+            panic!("no List_PathView");
+        };
+        let example = list.example.as_ref().unwrap();
+        assert_eq!(
+            example["items"][0]["title"], "Web Developer",
+            "built from the fields' examples"
+        );
+    }
+
     #[test]
     fn every_listed_notification_is_an_operation_and_a_kind() {
         let doc = crate::app::openapi();
