@@ -128,7 +128,8 @@ pub(crate) async fn write(tx: &mut Tx, entry: AuditEntry) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Keeps a row's key, and the people whose erasure deletes it.
+/// Keeps a row's key, and the people whose erasure deletes it, in two statements (a row is
+/// about one to four people: the object, a mentor, a student).
 async fn keep_key(
     tx: &mut Tx,
     row: Uuid,
@@ -136,12 +137,23 @@ async fn keep_key(
     mut people: Vec<Uuid>,
 ) -> Result<(), StoreError> {
     const SEAL: &str = "INSERT INTO audit_seals (audit_id, key) VALUES ($1, $2)";
-    const ABOUT: &str = "INSERT INTO audit_subjects (person_id, audit_id) VALUES ($1, $2)";
+    /// The insert of `n` people of one row, for n = 1..=4: `($1, $2), ($1, $3), ...`.
+    const ABOUT: [&str; 4] = [
+        "INSERT INTO audit_subjects (audit_id, person_id) VALUES ($1, $2)",
+        "INSERT INTO audit_subjects (audit_id, person_id) VALUES ($1, $2), ($1, $3)",
+        "INSERT INTO audit_subjects (audit_id, person_id) VALUES ($1, $2), ($1, $3), ($1, $4)",
+        "INSERT INTO audit_subjects (audit_id, person_id) VALUES ($1, $2), ($1, $3), ($1, $4), ($1, $5)",
+    ];
     tx.execute(query(SEAL).bind(row).bind(key.to_vec())).await?;
     people.sort_unstable();
     people.dedup();
-    for person in people {
-        tx.execute(query(ABOUT).bind(person).bind(row)).await?;
+    for chunk in people.chunks(ABOUT.len()) {
+        let insert = chunk
+            .iter()
+            .fold(query(ABOUT[chunk.len() - 1]).bind(row), |q, person| {
+                q.bind(*person)
+            });
+        tx.execute(insert).await?;
     }
     Ok(())
 }
