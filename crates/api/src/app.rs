@@ -253,7 +253,7 @@ impl Application {
         ));
         let state = web::Data::new(state);
         let exports = ExportWorker::start(state.clone(), config.outbox_poll);
-        let webhooks = WebhookSender::start(store.clone(), config.outbox_poll);
+        let webhooks = WebhookSender::start(store.clone(), state.files.clone(), config.outbox_poll);
         let doc = openapi();
         let origins = config.cors_allowed_origins.clone();
         let max_body = config.max_body_bytes;

@@ -115,6 +115,23 @@ impl FileStore {
         })
     }
 
+    /// A secret the server must read back (a webhook's signing secret), encrypted under the
+    /// same key as the files, as base64 text for a database column.
+    pub fn seal_secret(&self, secret: &str) -> Result<String, ApiError> {
+        use base64::Engine;
+        let sealed = seal(&self.cipher, secret.as_bytes())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+    }
+
+    /// The secret [`FileStore::seal_secret`] sealed.
+    pub fn open_secret(&self, sealed: &str) -> Result<String, ApiError> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(internal)?;
+        String::from_utf8(open(&self.cipher, &bytes)?).map_err(internal)
+    }
+
     /// The folder path of a key, in a folder store.
     fn path_of(dir: &Path, key: &str) -> Result<PathBuf, ApiError> {
         Ok(dir.join(name_of(key)?))

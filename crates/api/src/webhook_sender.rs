@@ -12,6 +12,8 @@ use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
 use mentorship_store::Store;
 use mentorship_store::webhooks::{self, AttemptOutcome, DueDelivery};
+
+use crate::files::FileStore;
 use sha2::Sha256;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -50,10 +52,11 @@ pub struct WebhookSender {
 }
 
 impl WebhookSender {
-    /// Starts sending due deliveries every `poll`; needs a running tokio runtime.
-    pub fn start(store: Store, poll: Duration) -> Self {
+    /// Starts sending due deliveries every `poll`, opening the webhooks' secrets with `files`'
+    /// key; needs a running tokio runtime.
+    pub fn start(store: Store, files: FileStore, poll: Duration) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(store, poll, stopped));
+        let task = tokio::spawn(run(store, files, poll, stopped));
         WebhookSender { stop, task }
     }
 
@@ -81,9 +84,9 @@ fn client() -> awc::Client {
         .finish()
 }
 
-async fn run(store: Store, poll: Duration, mut stopped: watch::Receiver<bool>) {
+async fn run(store: Store, files: FileStore, poll: Duration, mut stopped: watch::Receiver<bool>) {
     loop {
-        send_due(&store, &stopped).await;
+        send_due(&store, &files, &stopped).await;
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
             _ = stopped.changed() => {}
@@ -95,7 +98,7 @@ async fn run(store: Store, poll: Duration, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Sends every due delivery, batch after batch, until none is left or the worker stops.
-async fn send_due(store: &Store, stopped: &watch::Receiver<bool>) {
+async fn send_due(store: &Store, files: &FileStore, stopped: &watch::Receiver<bool>) {
     let lease = chrono::Duration::seconds(LEASE_SECS);
     while !*stopped.borrow() {
         let batch = match webhooks::claim_due(store, mentorship_store::now(), BATCH, lease).await {
@@ -106,7 +109,8 @@ async fn send_due(store: &Store, stopped: &watch::Receiver<bool>) {
                 return;
             }
         };
-        let outcomes = match send_batch(batch.clone()).await {
+        let signed: Vec<Signed> = batch.iter().map(|d| signed(files, d)).collect();
+        let outcomes = match send_batch(signed).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 tracing::error!(error = %e, "a batch of webhook deliveries could not be sent");
@@ -124,7 +128,7 @@ async fn send_due(store: &Store, stopped: &watch::Receiver<bool>) {
 /// Sends a batch at once, so that a slow receiver does not hold up the others. awc's client
 /// stays on the thread that made it, so the batch is sent from a thread of the blocking pool
 /// with its own small runtime; the database work stays on the server's.
-async fn send_batch(batch: Vec<DueDelivery>) -> Result<Vec<AttemptOutcome>, String> {
+async fn send_batch(batch: Vec<Signed>) -> Result<Vec<AttemptOutcome>, String> {
     tokio::task::spawn_blocking(move || {
         actix_web::rt::System::new().block_on(async move {
             let client = client();
@@ -135,21 +139,61 @@ async fn send_batch(batch: Vec<DueDelivery>) -> Result<Vec<AttemptOutcome>, Stri
     .map_err(|e| e.to_string())
 }
 
-/// One signed POST of a delivery.
-async fn send(client: &awc::Client, delivery: &DueDelivery) -> AttemptOutcome {
+/// A delivery ready to go: where, what, and its headers, signed.
+struct Signed {
+    url: String,
+    id: String,
+    timestamp: i64,
+    /// The signature header, or why the delivery cannot be signed (a secret that does not
+    /// open: its attempt fails and says so).
+    signature: Result<String, String>,
+    body: String,
+}
+
+/// Signs a delivery with its webhook's secrets, opened with the server's key.
+fn signed(files: &FileStore, delivery: &DueDelivery) -> Signed {
     let now = mentorship_store::now();
     let id = delivery.id.to_string();
     let timestamp = now.timestamp();
-    let signed = signature(&delivery.secrets(now), &id, timestamp, &delivery.payload);
+    let secrets: Result<Vec<String>, String> = delivery
+        .secrets(now)
+        .into_iter()
+        .map(|sealed| files.open_secret(sealed).map_err(|e| e.to_string()))
+        .collect();
+    let signature = secrets.map(|secrets| {
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        signature(&secrets, &id, timestamp, &delivery.payload)
+    });
+    Signed {
+        url: delivery.url.clone(),
+        id,
+        timestamp,
+        signature,
+        body: delivery.payload.clone(),
+    }
+}
+
+/// One signed POST of a delivery.
+async fn send(client: &awc::Client, delivery: &Signed) -> AttemptOutcome {
+    let signature = match &delivery.signature {
+        Ok(signature) => signature.clone(),
+        Err(e) => {
+            return AttemptOutcome {
+                status: None,
+                error: Some(format!("the webhook's secret does not open: {e}")),
+                duration_ms: 0,
+            };
+        }
+    };
     let started = Instant::now();
     let sent = client
         .post(&delivery.url)
         .insert_header(("content-type", "application/json"))
-        .insert_header(("webhook-id", id.as_str()))
-        .insert_header(("webhook-timestamp", timestamp.to_string()))
-        .insert_header(("webhook-signature", signed))
+        .insert_header(("webhook-id", delivery.id.as_str()))
+        .insert_header(("webhook-timestamp", delivery.timestamp.to_string()))
+        .insert_header(("webhook-signature", signature))
         .insert_header(("user-agent", "mentorship-api-webhooks"))
-        .send_body(delivery.payload.clone())
+        .send_body(delivery.body.clone())
         .await;
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     match sent {

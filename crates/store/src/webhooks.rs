@@ -22,7 +22,8 @@ pub struct Webhook {
     pub url: String,
     pub description: String,
     pub events: Vec<WebhookEvent>,
-    /// Signs every delivery (`whsec_...`); never audited nor shown again after it is made.
+    /// Signs every delivery (`whsec_...`), as the API sealed it with its key; never audited nor
+    /// shown again after it is made.
     #[serde(skip)]
     pub secret: String,
     /// The secret before the last rotation, still signing beside the new one until
@@ -364,7 +365,8 @@ pub struct DueDelivery {
 }
 
 impl DueDelivery {
-    /// The secrets that sign it now: the current one, and the previous one while it is kept.
+    /// The secrets that sign it now (as stored, sealed): the current one, and the previous one
+    /// while it is kept.
     pub fn secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
         let previous = self
             .previous_secret

@@ -136,6 +136,13 @@ async fn webhooks_deliver_signed_events_retry_and_replay(app: TestApp) {
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
     let hook = format!("/v1/webhooks/{}", created["id"].as_str().unwrap());
+    // The secret is kept sealed with the server's key, not as it was shown.
+    const STORED: &str = "SELECT secret FROM webhooks";
+    let stored: Vec<String> = app.store.scalars(query(STORED)).await.unwrap();
+    assert!(
+        !stored[0].contains(&secret[6..]),
+        "the secret is stored in clear"
+    );
     assert_eq!(app.get(&hook, &admin).await.ok(200)["secret"], Value::Null);
     let (manager, _) = app
         .person(&admin, "manager", "hooks.manager@example.com")

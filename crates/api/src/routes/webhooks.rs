@@ -59,9 +59,10 @@ pub struct WebhookView {
 }
 
 impl WebhookView {
-    fn of(w: Webhook, show_secret: bool) -> Self {
+    /// The view of `w`, with its secret in clear when it was just made (`secret`).
+    fn of(w: Webhook, secret: Option<String>) -> Self {
         WebhookView {
-            secret: show_secret.then(|| w.secret.clone()),
+            secret,
             id: w.id,
             owner_id: w.owner_id,
             url: w.url,
@@ -241,17 +242,16 @@ pub async fn create_webhook(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&principal)?;
     checked_url(&state, &body.url)?;
+    let secret = new_secret();
     let new = NewWebhook {
         url: body.url,
         description: body.description.unwrap_or_default(),
         events: checked_events(&body.events)?,
-        secret: new_secret(),
+        secret: state.files.seal_secret(&secret)?,
     };
     let webhook = webhooks::create(&state.store, new, principal.user_id).await?;
-    Ok(
-        created(format!("/v1/webhooks/{}", webhook.id), webhook.version)
-            .json(WebhookView::of(webhook, true)),
-    )
+    let location = format!("/v1/webhooks/{}", webhook.id);
+    Ok(created(location, webhook.version).json(WebhookView::of(webhook, Some(secret))))
 }
 
 /// Every webhook, oldest first. Admins only.
@@ -272,7 +272,7 @@ pub async fn list_webhooks(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&principal)?;
     let page = webhooks::list(&state.store, page.request()?).await?;
-    Ok(HttpResponse::Ok().json(List::from_page(page, |w| WebhookView::of(w, false))))
+    Ok(HttpResponse::Ok().json(List::from_page(page, |w| WebhookView::of(w, None))))
 }
 
 /// One webhook. Admins only.
@@ -295,7 +295,7 @@ pub async fn get_webhook(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&principal)?;
     let webhook = webhooks::get(&state.store, *id).await?;
-    Ok(ok_with_etag(webhook.version).json(WebhookView::of(webhook, false)))
+    Ok(ok_with_etag(webhook.version).json(WebhookView::of(webhook, None)))
 }
 
 /// Edits a webhook: its address, description, events, or whether it is enabled. Enabling a
@@ -339,7 +339,7 @@ pub async fn update_webhook(
         enabled: body.enabled,
     };
     let webhook = webhooks::update(&state.store, *id, expected, changes, principal.user_id).await?;
-    Ok(ok_with_etag(webhook.version).json(WebhookView::of(webhook, false)))
+    Ok(ok_with_etag(webhook.version).json(WebhookView::of(webhook, None)))
 }
 
 /// Deletes a webhook with its deliveries and their log. Admins only; audited.
@@ -386,9 +386,11 @@ pub async fn rotate_webhook_secret(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&principal)?;
     let until = mentorship_store::now() + OLD_SECRET_KEPT;
+    let secret = new_secret();
+    let sealed = state.files.seal_secret(&secret)?;
     let webhook =
-        webhooks::rotate_secret(&state.store, *id, new_secret(), until, principal.user_id).await?;
-    Ok(ok_with_etag(webhook.version).json(WebhookView::of(webhook, true)))
+        webhooks::rotate_secret(&state.store, *id, sealed, until, principal.user_id).await?;
+    Ok(ok_with_etag(webhook.version).json(WebhookView::of(webhook, Some(secret))))
 }
 
 /// The delivery log of a webhook: every event sent to it, the latest first, with each attempt
