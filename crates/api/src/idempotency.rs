@@ -5,8 +5,9 @@
 //! on any number of instances, one runs), runs, and its answer is kept for the caller with a
 //! fingerprint of the request. A repeat of the same request gets the kept answer, marked
 //! `Idempotent-Replayed: true`, and runs nothing; the same key with another request is 422; a
-//! repeat while the first still runs is 409. Answers of 429 and 5xx are not kept, nor those of
-//! a request the client abandoned before its answer: the key is freed and a retry runs again.
+//! repeat while the first still runs is 409. Answers of 401, 403, 404, 429 and 5xx are not
+//! kept, nor those of a request the client abandoned before its answer: the key is freed and a
+//! retry runs again.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -234,6 +235,22 @@ fn fingerprint(req: &ServiceRequest, body: &[u8]) -> Vec<u8> {
     hash.finalize().to_vec()
 }
 
+/// Whether an answer is kept for its key. Not those that say the request could not be tried
+/// now: a server error or a throttle (a retry may succeed), nor those that say the caller may
+/// not, or the object is not there (401, 403, 404): rights and objects change, and a retry
+/// then runs, instead of the key holding an old refusal. Answers about the request itself (a
+/// success, 409, 412, 422) are kept: the same request gets them again.
+fn kept_status(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS
+                | StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+                | StatusCode::NOT_FOUND
+        ))
+}
+
 /// The kept answer, given again.
 fn replay(kept: &KeptAnswer) -> HttpResponse {
     let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
@@ -271,7 +288,7 @@ impl Claimed {
             }
         };
         let status = response.status();
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        if !kept_status(status) {
             self.release().await;
             return Ok(response.map_into_left_body());
         }

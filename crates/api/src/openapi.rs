@@ -804,8 +804,8 @@ fn add_idempotency_key(operation: &mut Operation) {
              caller; a repeat of the same request with the key gets that answer again (with \
              `Idempotent-Replayed: true`) and runs nothing. The key with another request is 422 \
              `idempotency_key_reused`; a repeat while the first still runs is 409 \
-             `idempotency_key_in_use` (retry after `Retry-After`). Answers of 429 and 5xx are \
-             not kept: a retry runs again.",
+             `idempotency_key_in_use` (retry after `Retry-After`). Answers of 401, 403, 404, \
+             429 and 5xx are not kept: a retry runs again.",
         ))
         .schema(Some(
             ObjectBuilder::new()
@@ -947,13 +947,18 @@ pub fn webhook_event_schema() -> RefOr<Schema> {
     named("WebhookEventType")
 }
 
-/// A list of webhook events.
+/// A list of webhook events; an event named twice counts once.
 pub fn webhook_events_schema() -> RefOr<Schema> {
     utoipa::openapi::schema::ArrayBuilder::new()
         .items(webhook_event_schema())
         .min_items(Some(1))
-        .max_items(Some(mentorship_domain::webhooks::WebhookEvent::ALL.len()))
-        .unique_items(true)
+        // Twice every event: the bound `routes::webhooks` validates.
+        .max_items(Some(
+            2 * mentorship_domain::webhooks::WebhookEvent::ALL.len(),
+        ))
+        .description(Some(
+            "The events subscribed to; one named twice counts once.",
+        ))
         .into()
 }
 

@@ -223,6 +223,17 @@ async fn a_cohort_is_enrolled_each_on_its_own_and_once(app: TestApp, relay: Smtp
     assert_eq!(reused.problem(422)["code"], "idempotency_key_reused");
     // Another caller's key of the same name is theirs.
     let (manager, _) = app.person(&admin, "manager", "mia@example.com").await;
+    // A refusal of the caller's rights is not kept: the key stays free for a request they may
+    // make.
+    let staff = json!({"email": "new.admin@example.com", "name": "New Admin", "role": "admin",
+                       "password": "a long passphrase"});
+    let headers = [("idempotency-key", "refused-then-free")];
+    let refused = app.call("POST", "/v1/users", Some(&manager), Some(staff), &headers);
+    refused.await.problem(403);
+    let free = json!({"students": [student_body("free@example.com", &path_id, &projects[0])]});
+    let ran = batch(&app, &manager, free, &headers).await;
+    assert_eq!(ran.status, 200, "{}", ran.body);
+    assert_eq!(ran.header("idempotent-replayed"), None);
     let theirs = batch(&app, &manager, other, &key).await;
     assert_eq!(theirs.ok(200)["enrolled"], 1);
     assert!(theirs.header("idempotent-replayed").is_none());
@@ -254,7 +265,8 @@ async fn a_cohort_is_enrolled_each_on_its_own_and_once(app: TestApp, relay: Smtp
         .post("/v1/students/batch", &admin, json!({"students": crowd}))
         .await;
     assert_eq!(too_many.problem(422)["errors"][0]["field"], "students");
-    assert_eq!(count_students(&app, &admin, &path_id).await, 4);
+    // Three of the first cohort, the other caller's, and the one after a refusal.
+    assert_eq!(count_students(&app, &admin, &path_id).await, 5);
 }
 
 async fn scripts_enroll_with_a_scoped_key(app: TestApp) {

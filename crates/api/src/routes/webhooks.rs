@@ -89,7 +89,8 @@ pub struct CreateWebhook {
     #[schema(
         example = "https://hooks.example.com/mentorship",
         min_length = 9,
-        max_length = 2000
+        max_length = 2000,
+        pattern = r"^(https://[^\u0000]+|http://(127\.0\.0\.1|localhost)[:/][^\u0000]*|http://\[::1\]:[^\u0000]*)$"
     )]
     #[validate(length(min = 9, max = 2000))]
     pub url: String,
@@ -97,6 +98,7 @@ pub struct CreateWebhook {
     #[validate(length(max = 500))]
     pub description: Option<String>,
     #[schema(schema_with = crate::openapi::webhook_events_schema)]
+    #[validate(length(max = 28))]
     pub events: Vec<WebhookEvent>,
 }
 
@@ -105,7 +107,12 @@ pub struct CreateWebhook {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"enabled": true, "events": ["session.booked", "session.cancelled"]}))]
 pub struct UpdateWebhook {
-    #[schema(min_length = 9, max_length = 2000)]
+    /// As when it is made: `https://`, or `http://` to this machine outside production.
+    #[schema(
+        min_length = 9,
+        max_length = 2000,
+        pattern = r"^(https://[^\u0000]+|http://(127\.0\.0\.1|localhost)[:/][^\u0000]*|http://\[::1\]:[^\u0000]*)$"
+    )]
     #[validate(length(min = 9, max = 2000))]
     #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
     #[schema(nullable = false)]
@@ -116,6 +123,7 @@ pub struct UpdateWebhook {
     #[serde(default, deserialize_with = "crate::extract::merge_patch::emptied")]
     pub description: Option<String>,
     #[schema(schema_with = crate::openapi::webhook_events_schema)]
+    #[validate(length(max = 28))]
     #[serde(default, deserialize_with = "crate::extract::merge_patch::kept")]
     pub events: Option<Vec<WebhookEvent>>,
     /// `true` enables a disabled webhook again (its failures start afresh); `false` pauses it.
@@ -223,7 +231,12 @@ fn checked_events(events: &[WebhookEvent]) -> Result<Vec<WebhookEvent>, ApiError
 /// for about a day until it answers 2xx; a webhook whose deliveries all fail for a day is
 /// disabled and its owner notified (`webhook_disabled`). Admins only; audited.
 #[utoipa::path(
-    extensions(("x-problem-codes" = json!(["webhook_url_not_https", "webhook_without_events"]))),
+    // Not idempotent: the answer holds the secret in clear, which is never kept (as a new API
+    // key's).
+    extensions(
+        ("x-problem-codes" = json!(["webhook_url_not_https", "webhook_without_events"])),
+        ("x-idempotent" = json!(false)),
+    ),
     tag = "webhooks",
     security(("accessToken" = [])),
     request_body = CreateWebhook,
@@ -446,4 +459,15 @@ pub async fn replay_delivery(
     let (id, delivery_id) = path.into_inner();
     webhooks::replay(&state.store, id, delivery_id).await?;
     Ok(HttpResponse::Accepted().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_events_bound_is_the_contracts() {
+        // `#[validate(length(max = 28))]` above: twice every event, as the contract says.
+        assert_eq!(2 * WebhookEvent::ALL.len(), 28);
+    }
 }
