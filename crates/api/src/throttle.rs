@@ -31,6 +31,8 @@ pub enum Door {
 }
 
 impl Door {
+    pub const ALL: [Door; 3] = [Door::Login, Door::Application, Door::PasswordReset];
+
     fn name(self) -> &'static str {
         match self {
             Door::Login => "login",
@@ -52,7 +54,7 @@ pub fn account_key(door: Door, account: &str) -> String {
 
 /// The keys of every count an account (an email) may have: an erasure deletes them.
 pub fn keys_of_account(account: &str) -> Vec<String> {
-    [Door::Login, Door::Application, Door::PasswordReset]
+    Door::ALL
         .into_iter()
         .map(|door| account_key(door, account))
         .collect()

@@ -279,7 +279,18 @@ crate::refusal_codes!(WebhookRefusal {
     Disabled => "webhook_disabled", Conflict;
 });
 
-/// RULES for an address: HTTPS, or plain HTTP to this machine when `allow_loopback` (a
+/// The events a webhook subscribes to, each once, in one order; at least one.
+pub fn check_events(events: &[WebhookEvent]) -> Result<Vec<WebhookEvent>, WebhookRefusal> {
+    let mut events = events.to_vec();
+    events.sort_unstable();
+    events.dedup();
+    if events.is_empty() {
+        return Err(WebhookRefusal::NoEvents);
+    }
+    Ok(events)
+}
+
+/// The rule for an address: HTTPS, or plain HTTP to this machine when `allow_loopback` (a
 /// development or test server receiving its own deliveries).
 pub fn check_url(url: &str, allow_loopback: bool) -> Result<(), WebhookRefusal> {
     if url.starts_with("https://") && url.len() > "https://".len() {
@@ -343,6 +354,14 @@ mod tests {
             Err(WebhookRefusal::NotHttps)
         );
         assert_eq!(check_url("https://", false), Err(WebhookRefusal::NotHttps));
+    }
+
+    #[test]
+    fn a_webhook_hears_each_event_once_and_at_least_one() {
+        use WebhookEvent::{SessionBooked, StatementPaid};
+        let events = check_events(&[StatementPaid, SessionBooked, StatementPaid]);
+        assert_eq!(events, Ok(vec![SessionBooked, StatementPaid]));
+        assert_eq!(check_events(&[]), Err(WebhookRefusal::NoEvents));
     }
 
     #[test]

@@ -78,18 +78,25 @@ pub async fn request(store: &Store, user_id: Uuid, by: Uuid) -> Result<Export, S
         export_columns!(),
         " FROM exports WHERE user_id = $1 AND status = 'preparing'"
     );
-    let mut tx = store.begin().await?;
-    tx.execute(
-        query(INSERT)
-            .bind(crate::new_id())
-            .bind(user_id)
-            .bind(by)
-            .bind(crate::now()),
-    )
-    .await?;
-    let row: Option<ExportRow> = tx.fetch_optional(query(PREPARING).bind(user_id)).await?;
-    tx.commit().await?;
-    row.ok_or(StoreError::NotFound("export"))?.try_into()
+    // The one preparing is found after the insert; it may have finished in between (on
+    // another instance), leaving none: the insert is then tried again, and makes a new one.
+    for _ in 0..3 {
+        let mut tx = store.begin().await?;
+        tx.execute(
+            query(INSERT)
+                .bind(crate::new_id())
+                .bind(user_id)
+                .bind(by)
+                .bind(crate::now()),
+        )
+        .await?;
+        let row: Option<ExportRow> = tx.fetch_optional(query(PREPARING).bind(user_id)).await?;
+        tx.commit().await?;
+        if let Some(row) = row {
+            return row.try_into();
+        }
+    }
+    Err(StoreError::NotFound("export"))
 }
 
 /// One export by id.

@@ -407,24 +407,23 @@ pub async fn claim_due(
             )
         };
     }
+    // The claimed deliveries, read in one query: those this claim's lease marks, among the ids
+    // it returned (another claimer's lease could end at the same instant).
     const READ: &str = "SELECT d.id, d.webhook_id, d.payload, d.attempts, w.url, w.secret, \
                         w.previous_secret, w.previous_secret_until FROM webhook_deliveries d \
-                        JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1";
+                        JOIN webhooks w ON w.id = d.webhook_id WHERE d.claimed_until = $1";
     let claim = match store.backend() {
         Backend::Sqlite => claim!(""),
         Backend::Postgres => claim!(" FOR UPDATE OF d SKIP LOCKED"),
     };
+    let until = now + lease;
     let mut tx = store.begin().await?;
     let ids: Vec<Uuid> = tx
-        .scalars(query(claim).bind(now).bind(now + lease).bind(batch))
+        .scalars(query(claim).bind(now).bind(until).bind(batch))
         .await?;
-    let mut due = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(delivery) = tx.fetch_optional(query(READ).bind(id)).await? {
-            due.push(delivery);
-        }
-    }
+    let mut due: Vec<DueDelivery> = tx.fetch_all(query(READ).bind(until)).await?;
     tx.commit().await?;
+    due.retain(|d| ids.contains(&d.id));
     Ok(due)
 }
 

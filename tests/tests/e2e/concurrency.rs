@@ -840,6 +840,10 @@ async fn export_request_race(cluster: Cluster) {
         .collect();
     ids.dedup();
     assert_eq!(ids.len(), 1, "{ids:?}");
+    // Not prepared yet: the link says so.
+    let file = format!("/v1/exports/{}/file", ids[0]);
+    let early = http.get(&file, &token).await;
+    assert_eq!(early.problem(409)["code"], "export_not_ready");
     const EXPORTS: &str = "SELECT COUNT(*) FROM exports WHERE user_id = $1";
     let person: uuid::Uuid = id.parse().unwrap();
     let q = mentorship_store::db::query(EXPORTS).bind(person);

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use mentorship_domain::people::Role;
-use mentorship_domain::webhooks::{OLD_SECRET_KEPT, WebhookEvent, WebhookRefusal, check_url};
+use mentorship_domain::webhooks::{OLD_SECRET_KEPT, WebhookEvent, check_events, check_url};
 use mentorship_store::webhooks::{self, Attempt, Delivery, NewWebhook, Webhook, WebhookChanges};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -216,13 +216,7 @@ fn checked_url(state: &AppState, url: &str) -> Result<(), ApiError> {
 }
 
 fn checked_events(events: &[WebhookEvent]) -> Result<Vec<WebhookEvent>, ApiError> {
-    let mut events = events.to_vec();
-    events.sort_unstable();
-    events.dedup();
-    if events.is_empty() {
-        return Err(ApiError::refused(&WebhookRefusal::NoEvents));
-    }
-    Ok(events)
+    check_events(events).map_err(|r| ApiError::refused(&r))
 }
 
 /// Subscribes an endpoint to events. The answer holds the signing secret, once. Each event is
