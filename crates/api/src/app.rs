@@ -185,9 +185,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The contract as the server serves it and `make openapi` writes it.
 pub fn openapi_json() -> Result<String, ApiError> {
-    openapi()
-        .to_pretty_json()
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    let failed = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let mut doc = serde_json::to_value(openapi()).map_err(failed)?;
+    extensions_in_order(&mut doc);
+    serde_json::to_string_pretty(&doc).map_err(failed)
+}
+
+/// utoipa keeps an object's `x-` extensions in a hash map, so two of them (an operation's
+/// `x-problem-codes` and `x-notifications`) came out in either order from one run to the next:
+/// they go last, by name, so that the committed contract is the same on every regeneration.
+fn extensions_in_order(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let entries: Vec<(String, serde_json::Value)> =
+                std::mem::take(map).into_iter().collect();
+            let (mut extensions, fields): (Vec<_>, Vec<_>) = entries
+                .into_iter()
+                .partition(|(key, _)| key.starts_with("x-"));
+            extensions.sort_by(|a, b| a.0.cmp(&b.0));
+            map.extend(fields);
+            map.extend(extensions);
+            map.values_mut().for_each(extensions_in_order);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(extensions_in_order),
+        _ => {}
+    }
 }
 
 fn cors(origins: &[String]) -> Cors {
