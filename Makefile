@@ -70,7 +70,7 @@ openapi:
 
 .PHONY: seed-demo fuzz-api lint-openapi clients client-typescript client-python
 
-## Add the demo accounts (one per role, published passwords) and catalog to DATABASE_URL.
+## Build the demo program (README, "The demo program"; published passwords) on an empty DATABASE_URL.
 seed-demo:
 	$(CARGO) run -q -p mentorship-api --bin mentorship -- seed-demo
 

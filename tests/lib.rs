@@ -142,6 +142,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The folder the server keeps its (encrypted) files in.
     pub files_dir: PathBuf,
+    /// The server's settings: a command (`seed-demo`) run beside it uses the same.
+    pub config: Config,
     _db: TestDb,
 }
 
@@ -263,8 +265,29 @@ impl TestApp {
             store,
             backend,
             files_dir: db.files_dir.clone(),
+            config,
             _db: db,
         })
+    }
+}
+
+impl TestApp {
+    /// Runs `mentorship seed-demo` on the server's database and files, as an operator would
+    /// beside it; returns what it prints, or why it stopped.
+    pub async fn seed_demo(&self) -> Result<Vec<String>, String> {
+        self.seed_demo_as_of(chrono::Utc::now()).await
+    }
+
+    /// The same, as if run at `today`.
+    pub async fn seed_demo_as_of(
+        &self,
+        today: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, String> {
+        let state = AppState::new(&self.config, self.store.clone(), JWT_SECRET.as_bytes())
+            .map_err(|e| e.to_string())?;
+        mentorship_api::demo::seed_as_of(&state, today)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -7,14 +7,16 @@ use std::process::ExitCode;
 use crate::app::{open_store, openapi_json, serve};
 use crate::config::{AppEnv, Config, Env, LogFormat};
 use crate::demo::{self, SeedError};
-use crate::passwords::Passwords;
+use crate::secrets::jwt_secret;
+use crate::state::AppState;
 
 const USAGE: &str = "usage: mentorship <serve | migrate | openapi | seed-demo>
   serve      run the API (BIND_ADDR, DATABASE_URL, ... see .env.example)
   migrate    apply the database migrations and exit
   openapi    print the OpenAPI contract to stdout
-  seed-demo  migrate DATABASE_URL, then add what is missing of the demo data: one account per
-             role with a published password, and two catalog paths (refused in production)";
+  seed-demo  migrate DATABASE_URL, then build the demo program on it (an empty one): three
+             paths, fifteen mentors, forty students, eight weeks of sessions, statements;
+             published passwords, so refused in production";
 
 /// What is logged when `RUST_LOG` is unset. actix-http reports a malformed request (a bad
 /// `Content-Length`, a head too large) as an error of its own: it is the client's, and a stranger
@@ -93,12 +95,12 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
     if config.app_env == AppEnv::Production {
         return Err(SeedError::Production.to_string());
     }
-    let passwords = Passwords::new(config.password_hash_concurrency)
-        .map_err(|e| SeedError::from(e).to_string())?;
+    let secret = jwt_secret(config)?;
     let store = open_store(config)
         .await
         .map_err(|e| format!("DATABASE_URL: {e}"))?;
-    let outcome = demo::seed(&store, &passwords).await;
+    let state = AppState::new(config, store.clone(), &secret).map_err(|e| e.to_string())?;
+    let outcome = demo::seed(&state).await;
     store.close().await;
     for line in outcome.map_err(|e| format!("seed-demo: {e}"))? {
         println!("{line}");

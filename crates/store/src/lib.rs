@@ -27,6 +27,7 @@ pub mod assignments;
 pub mod audit;
 pub mod calendars;
 pub mod catalog;
+pub mod clock;
 pub mod db;
 pub mod documents;
 pub mod erasure;
@@ -294,9 +295,7 @@ pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
 }
 
-/// The current instant at the precision both databases keep (microseconds), so what a write
-/// returns equals what a later read returns.
+/// The store's clock ([`clock::now`]): the system's, unless a caller set it.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    chrono::Utc::now().trunc_subsecs(6)
+    clock::now()
 }

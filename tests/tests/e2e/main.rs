@@ -10,6 +10,7 @@ mod auth;
 mod catalog;
 mod concurrency;
 mod contract;
+mod demo;
 mod erasure;
 mod errors;
 mod exports;
