@@ -131,6 +131,10 @@ fuzz_database() {
   for i in "${!identities[@]}"; do
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}-ending" "${tokens[$i]}" "${ending[@]}"
   done
+  # Which operations the runs reached with a success, counted by the server itself.
+  curl -sf "$base/metrics" >"$dir/metrics.txt" || true
+  say "[$label] $(python3 fuzz/coverage.py "$CONTRACT" "$dir/metrics.txt" | head -n 1)"
+  python3 fuzz/coverage.py "$CONTRACT" "$dir/metrics.txt" | tail -n +2
   stop_server
   # Requests the HTTP parser refuses (a NUL byte in a header) are logged by actix as errors; the
   # fuzzer sends them on purpose. Any other error line is worth a look.

@@ -265,51 +265,118 @@ fn example_of(
     }
 }
 
-/// Where what a creating operation makes is also addressed under another path: an application's
-/// id is its mentor's; a project is made in its path and addressed on its own.
+/// Where the objects a path lists or makes are also addressed, besides `{path}/{param}`: an
+/// application's id is its mentor's; a project is made in its path and addressed on its own; a
+/// person's own sessions and students, a mentor's path requests, a moved session, a mentor's
+/// statement and an export are each addressed at their resource's own path.
 const ALSO_ADDRESSED: &[(&str, &str)] = &[
     ("/v1/mentor-applications", "/v1/mentors/{id}"),
     ("/v1/paths/{id}/projects", "/v1/projects/{id}"),
+    ("/v1/me/sessions", "/v1/sessions/{id}"),
+    ("/v1/me/students", "/v1/students/{id}"),
+    ("/v1/mentors/{id}/path-requests", "/v1/path-requests/{id}"),
+    ("/v1/sessions/{id}/reschedule", "/v1/sessions/{id}"),
+    ("/v1/mentors/{id}/statements", "/v1/statements/{id}"),
+    ("/v1/me/exports", "/v1/exports/{id}"),
+    ("/v1/users/{id}/exports", "/v1/exports/{id}"),
 ];
 
-/// Declares OpenAPI `links` from each operation that creates (its 201 answer carries the new
-/// object's `id`) to every operation on what it made (`{path}/{id}` and below, and the other
-/// paths it is addressed under), so Swagger UI shows what comes next and stateful fuzzing
-/// reaches the operations addressed by id.
+/// Declares OpenAPI `links` from each operation that makes an object (a `POST` answering 201,
+/// or 202 for what is prepared later, with the object's `id`) or lists objects (a paged `GET`:
+/// the first item's `id`) to every operation on such an object, so Swagger UI shows what comes
+/// next and stateful fuzzing reaches the operations addressed by id with ids that exist.
 fn add_links(doc: &mut OpenApiDoc) {
-    use utoipa::openapi::link::LinkBuilder;
     let operations: Vec<(String, String)> = operations(doc)
         .filter_map(|(path, _, o)| Some((path.to_owned(), o.operation_id.clone()?)))
         .collect();
     for (path, item) in &mut doc.paths.paths {
-        let Some(RefOr::T(created)) = item
-            .post
+        let made = item.post.as_mut().and_then(|o| {
+            let responses = &mut o.responses.responses;
+            let status = ["201", "202"]
+                .into_iter()
+                .find(|s| responses.contains_key(*s))?;
+            responses.get_mut(status)
+        });
+        if let Some(RefOr::T(made)) = made {
+            link_objects(made, path, &operations, "$response.body#/id", "made");
+        }
+        let listed = item
+            .get
             .as_mut()
-            .and_then(|o| o.responses.responses.get_mut("201"))
-        else {
-            continue;
-        };
-        let mut under = vec![format!("{path}/{{id}}")];
-        under.extend(
-            ALSO_ADDRESSED
-                .iter()
-                .filter(|(from, _)| from == path)
-                .map(|(_, to)| (*to).to_owned()),
-        );
-        for (target, operation_id) in &operations {
-            let follows = under
-                .iter()
-                .any(|u| target == u || target.starts_with(&format!("{u}/")));
-            if follows {
-                let link = LinkBuilder::new()
-                    .operation_id(operation_id)
-                    .parameter("id", "$response.body#/id")
-                    .description(format!("`{operation_id}` on the object created"))
-                    .build();
-                created.links.insert(operation_id.clone(), RefOr::T(link));
-            }
+            .filter(|o| is_paged(o))
+            .and_then(|o| o.responses.responses.get_mut("200"));
+        if let Some(RefOr::T(listed)) = listed {
+            link_objects(
+                listed,
+                path,
+                &operations,
+                "$response.body#/items/0/id",
+                "listed first",
+            );
         }
     }
+}
+
+/// Whether an operation answers pages (it takes a `cursor`).
+fn is_paged(operation: &Operation) -> bool {
+    operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.name == "cursor",
+        RefOr::Ref(r) => r.ref_location.ends_with("/cursor"),
+    })
+}
+
+/// Links `answer` of the operation on `path` to each operation on an object it names: the
+/// object's parameter from `object` (a runtime expression), the others `path` has from the
+/// request's own path.
+fn link_objects(
+    answer: &mut utoipa::openapi::Response,
+    path: &str,
+    operations: &[(String, String)],
+    object: &str,
+    which: &str,
+) {
+    use utoipa::openapi::link::LinkBuilder;
+    for (target, operation_id) in operations {
+        let Some(param) = object_param(path, target) else {
+            continue;
+        };
+        let mut link = LinkBuilder::new()
+            .operation_id(operation_id)
+            .parameter(param, object)
+            .description(format!("`{operation_id}` on the object {which}"));
+        for other in placeholders(target).filter(|p| *p != param) {
+            if placeholders(path).any(|p| p == other) {
+                link = link.parameter(other, format!("$request.path.{other}"));
+            }
+        }
+        answer
+            .links
+            .insert(operation_id.clone(), RefOr::T(link.build()));
+    }
+}
+
+/// The parameter of `target` that names an object listed or made at `path`, if `target` is an
+/// operation on such an object: `{path}/{param}...`, or a path in `ALSO_ADDRESSED`.
+fn object_param<'t>(path: &str, target: &'t str) -> Option<&'t str> {
+    let under = |template: &str| {
+        target
+            .strip_prefix(template)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if let Some(rest) = target.strip_prefix(path).and_then(|r| r.strip_prefix("/{")) {
+        return rest.split_once('}').map(|(param, _)| param);
+    }
+    ALSO_ADDRESSED
+        .iter()
+        .filter(|(from, to)| *from == path && under(to))
+        .find_map(|(_, to)| placeholders(to).last())
+        .and_then(|param| placeholders(target).find(|p| *p == param))
+}
+
+/// The names of a path template's parameters, in order.
+fn placeholders(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
 }
 
 /// One type per thing, and required meaning present, for the clients generated from the
@@ -1466,6 +1533,40 @@ mod tests {
         }
         let student = &doc["paths"]["/v1/students"]["post"]["responses"]["201"]["links"];
         assert!(student["assign_student"].is_object(), "{student}");
+    }
+
+    #[test]
+    fn lists_link_their_first_item_to_the_operations_on_it() {
+        let doc = serde_json::to_value(crate::app::openapi()).unwrap();
+        let sessions = &doc["paths"]["/v1/sessions"]["get"]["responses"]["200"]["links"];
+        for next in ["get_session", "cancel", "write_notes", "record_outcome"] {
+            assert_eq!(
+                sessions[next]["parameters"]["id"],
+                "$response.body#/items/0/id"
+            );
+        }
+        assert!(
+            sessions.get("needing_new_date").is_none(),
+            "a literal path is no item"
+        );
+        // Addressed elsewhere: a person's own sessions are sessions.
+        let mine = &doc["paths"]["/v1/me/sessions"]["get"]["responses"]["200"]["links"];
+        assert_eq!(
+            mine["get_session"]["parameters"]["id"],
+            "$response.body#/items/0/id"
+        );
+        // An item under its owner: the owner's id comes from the request that listed it.
+        let deliveries =
+            &doc["paths"]["/v1/webhooks/{id}/deliveries"]["get"]["responses"]["200"]["links"];
+        let replay = &deliveries["replay_delivery"]["parameters"];
+        assert_eq!(replay["delivery_id"], "$response.body#/items/0/id");
+        assert_eq!(replay["id"], "$request.path.id");
+        // What is prepared later (202) links too.
+        let export = &doc["paths"]["/v1/me/exports"]["post"]["responses"]["202"]["links"];
+        assert_eq!(
+            export["get_export"]["parameters"]["id"],
+            "$response.body#/id"
+        );
     }
 
     #[test]

@@ -106,8 +106,10 @@ pub(crate) fn file_name(doc: &Document) -> String {
     format!("{}.{extension}", doc.kind.as_str())
 }
 
-/// The multipart form of an upload, documented for clients.
+/// The multipart form of an upload, documented for clients. Any other field is refused (422
+/// `unknown_field`), so the contract says so.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The file: PDF, PNG or JPEG (decided by its first bytes), at most 10 MiB, a plain name

@@ -279,26 +279,24 @@ impl From<StatementLine> for StatementLineView {
     }
 }
 
-/// A statement: the live draft of a month, or an issued one (frozen, numbered).
+/// An issued statement: frozen, numbered, then approved or disputed, and paid.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatementView {
-    /// `null` for a draft.
-    pub id: Option<Uuid>,
+    pub id: Uuid,
     pub mentor_id: Uuid,
-    /// `null` for a draft.
-    pub mentor_name: Option<String>,
+    pub mentor_name: String,
     /// The calendar month (platform zone), `YYYY-MM`.
     #[schema(pattern = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", example = "2026-11")]
     pub month: String,
-    /// `YYYY-MM-NNNNNN`, without gaps in a month; `null` for a draft.
+    /// `YYYY-MM-NNNNNN`, without gaps in a month.
     #[schema(pattern = r"^\d{4}-\d{2}-\d{6}$", example = "2026-11-000001")]
-    pub number: Option<String>,
+    pub number: String,
     #[schema(schema_with = crate::openapi::statement_status_schema)]
     pub status: StatementStatus,
     /// The sum of the lines.
     #[schema(schema_with = crate::openapi::money_schema)]
     pub total: Money,
-    pub issued_at: Option<DateTime<Utc>>,
+    pub issued_at: DateTime<Utc>,
     /// When the mentor approved or disputed it.
     pub decided_at: Option<DateTime<Utc>>,
     pub dispute_reason: Option<String>,
@@ -311,14 +309,14 @@ pub struct StatementView {
 
 pub(crate) fn issued_view(s: IssuedStatement, lines: Vec<StatementLine>) -> StatementView {
     StatementView {
-        id: Some(s.id),
+        id: s.id,
         mentor_id: s.mentor_id,
-        mentor_name: Some(s.mentor_name),
+        mentor_name: s.mentor_name,
         month: s.month.to_string(),
-        number: Some(s.number.to_string()),
+        number: s.number.to_string(),
         status: s.status,
         total: s.total,
-        issued_at: Some(s.issued_at),
+        issued_at: s.issued_at,
         decided_at: s.decided_at,
         dispute_reason: s.dispute_reason,
         paid_at: s.paid_at,
@@ -328,21 +326,30 @@ pub(crate) fn issued_view(s: IssuedStatement, lines: Vec<StatementLine>) -> Stat
     }
 }
 
-fn draft_view(s: Statement) -> StatementView {
-    StatementView {
-        id: None,
+/// A month's statement as it would be issued now, computed live: not a statement yet (no id,
+/// no number), so a type of its own.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementDraftView {
+    pub mentor_id: Uuid,
+    /// The calendar month (platform zone), `YYYY-MM`.
+    #[schema(pattern = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", example = "2026-11")]
+    pub month: String,
+    /// Always `draft`.
+    #[schema(schema_with = crate::openapi::statement_status_schema)]
+    pub status: StatementStatus,
+    /// The sum of the lines.
+    #[schema(schema_with = crate::openapi::money_schema)]
+    pub total: Money,
+    /// The lines in the order of their items.
+    pub lines: Vec<StatementLineView>,
+}
+
+fn draft_view(s: Statement) -> StatementDraftView {
+    StatementDraftView {
         mentor_id: s.mentor_id(),
-        mentor_name: None,
         month: s.month().to_string(),
-        number: None,
         status: StatementStatus::Draft,
         total: s.total(),
-        issued_at: None,
-        decided_at: None,
-        dispute_reason: None,
-        paid_at: None,
-        paid_on: None,
-        payment_reference: None,
         lines: s
             .lines()
             .iter()
@@ -374,7 +381,7 @@ pub struct MonthQuery {
     security(("accessToken" = [])),
     params(("id" = Uuid, Path, description = "The mentor's id"), MonthQuery),
     responses(
-        (status = 200, description = "The draft", body = StatementView),
+        (status = 200, description = "The draft", body = StatementDraftView),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
     )
