@@ -150,25 +150,19 @@ impl<'a> Program<'a> {
                 mentors::sign(store, id, name, true, referral_code(random)).await?;
             }
             Act::OpenPlaces { mentor, places } => self.open_places(mentor, places).await?,
-            Act::Suspend { mentor } => {
-                let reason = "Paused at the mentor's request for a family matter.";
-                self.staff_move(
-                    mentor,
-                    rules::MentorStatus::Suspended,
-                    reason,
-                    "mentor.suspended",
-                )
-                .await?;
-            }
-            Act::Offboard { mentor } => {
-                let reason = "Left the program for a full-time position.";
-                self.staff_move(
-                    mentor,
-                    rules::MentorStatus::Offboarded,
-                    reason,
-                    "mentor.offboarded",
-                )
-                .await?;
+            Act::Move { mentor, to } => {
+                let (reason, action) = match to {
+                    rules::MentorStatus::Suspended => (
+                        "Paused at the mentor's request for a family matter.",
+                        "mentor.suspended",
+                    ),
+                    _ => (
+                        "Left the program for a full-time position.",
+                        "mentor.offboarded",
+                    ),
+                };
+                let (id, by) = (self.mentor(mentor)?, self.manager_of(mentor));
+                mentors::staff_move(store, id, to, reason, action, by).await?;
             }
             Act::RequestPath { mentor, path } => {
                 let (path_id, _) = self.paths[path].clone();
@@ -441,18 +435,6 @@ impl<'a> Program<'a> {
             manager_id: None,
         };
         mentors::edit_profile(store, mentor.id, mentor.version, changes, mentor.id).await?;
-        Ok(())
-    }
-
-    async fn staff_move(
-        &self,
-        m: usize,
-        to: rules::MentorStatus,
-        reason: &str,
-        action: &'static str,
-    ) -> Result<(), SeedError> {
-        let (id, by) = (self.mentor(m)?, self.manager_of(m));
-        mentors::staff_move(&self.state.store, id, to, reason, action, by).await?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
-use mentorship_domain::mentors::DocumentKind;
+use mentorship_domain::mentors::{DocumentKind, MentorStatus};
 use mentorship_domain::reports::{ReportCategory, ReportStatus, Severity};
 use mentorship_domain::sessions::{CancelledBy, Outcome};
 use mentorship_domain::statements::StatementMonth;
@@ -97,11 +97,10 @@ pub enum Act {
         mentor: usize,
         places: u32,
     },
-    Suspend {
+    /// Staff suspend or offboard an active mentor.
+    Move {
         mentor: usize,
-    },
-    Offboard {
-        mentor: usize,
+        to: MentorStatus,
     },
     RequestPath {
         mentor: usize,
@@ -370,9 +369,16 @@ fn onboarding(agenda: &mut Agenda, calendar: &Calendar, m: usize, mentor: &CastM
     );
     match mentor.stage {
         Stage::Suspended => {
-            agenda.plan(calendar.ago(Duration::days(10)), Act::Suspend { mentor: m })
+            let to = MentorStatus::Suspended;
+            agenda.plan(
+                calendar.ago(Duration::days(10)),
+                Act::Move { mentor: m, to },
+            );
         }
-        Stage::Offboarded => agenda.plan(calendar.day(-12, 2, 16), Act::Offboard { mentor: m }),
+        Stage::Offboarded => {
+            let to = MentorStatus::Offboarded;
+            agenda.plan(calendar.day(-12, 2, 16), Act::Move { mentor: m, to });
+        }
         _ => {}
     }
 }
@@ -485,29 +491,19 @@ fn absences(agenda: &mut Agenda, calendar: &Calendar) {
     agenda.plan(calendar.day(-3, 0, 9), Act::WithdrawAbsence { mentor: 4 });
 }
 
+/// Decided path requests: the week asked, the mentor, the path, and how many days later a
+/// manager approved (`true`) or declined it. Another mentor's request, made yesterday, waits.
+const PATH_REQUESTS: [(i32, usize, usize, i64, bool); 2] =
+    [(-10, 3, 0, 1, true), (-6, 4, 0, 2, false)];
+
 fn path_requests(agenda: &mut Agenda, calendar: &Calendar) {
-    agenda.plan(
-        calendar.day(-10, 0, 11),
-        Act::RequestPath { mentor: 3, path: 0 },
-    );
-    agenda.plan(
-        calendar.day(-10, 1, 11),
-        Act::DecidePath {
-            mentor: 3,
-            approve: true,
-        },
-    );
-    agenda.plan(
-        calendar.day(-6, 0, 11),
-        Act::RequestPath { mentor: 4, path: 0 },
-    );
-    agenda.plan(
-        calendar.day(-6, 2, 11),
-        Act::DecidePath {
-            mentor: 4,
-            approve: false,
-        },
-    );
+    for (week, mentor, path, days, approve) in PATH_REQUESTS {
+        agenda.plan(calendar.day(week, 0, 11), Act::RequestPath { mentor, path });
+        agenda.plan(
+            calendar.day(week, days, 11),
+            Act::DecidePath { mentor, approve },
+        );
+    }
     agenda.plan(
         calendar.ago(Duration::days(1)),
         Act::RequestPath { mentor: 1, path: 1 },
