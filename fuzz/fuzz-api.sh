@@ -116,12 +116,14 @@ fuzz_database() {
     tokens+=("$(login "$base" "$email" "$password")")
   done < <(grep ' password: ' "$dir/seed.txt" | tac)
 
-  # The operations that end sessions for good: the caller's own (every token of the account),
-  # or another identity's (an admin erasing a seeded person). Fuzzed in a last run per
-  # identity, so that they do not cut any identity's main run short.
-  # No stateful phase there: no link leads to them.
+  # The operations that end sessions for good: another identity's (an admin erasing a seeded
+  # person, with the users list to find real ones), then the caller's own (every token of the
+  # account). Each in a run of its own after every identity's main run, so that they do not
+  # cut a main run short, and the erasure before the caller's own logout (or it answers only
+  # 401). The logout runs have no stateful phase: no link leads to them.
+  local erasing=(--include-operation-id erase_person --include-operation-id list_users)
   local ending=(--include-operation-id logout_all --include-operation-id change_password
-    --include-operation-id erase_person --phases examples,coverage,fuzzing)
+    --phases examples,coverage,fuzzing)
   local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password
     --exclude-operation-id erase_person)
   local i
@@ -129,12 +131,16 @@ fuzz_database() {
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${rest[@]}"
   done
   for i in "${!identities[@]}"; do
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}-erasing" "${tokens[$i]}" "${erasing[@]}"
+  done
+  for i in "${!identities[@]}"; do
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}-ending" "${tokens[$i]}" "${ending[@]}"
   done
   # Which operations the runs reached with a success, counted by the server itself.
   curl -sf "$base/metrics" >"$dir/metrics.txt" || true
-  say "[$label] $(python3 fuzz/coverage.py "$CONTRACT" "$dir/metrics.txt" | head -n 1)"
-  python3 fuzz/coverage.py "$CONTRACT" "$dir/metrics.txt" | tail -n +2
+  python3 fuzz/coverage.py "$CONTRACT" "$dir/metrics.txt" >"$dir/coverage.txt"
+  say "[$label] $(head -n 1 "$dir/coverage.txt")"
+  tail -n +2 "$dir/coverage.txt"
   stop_server
   # Requests the HTTP parser refuses (a NUL byte in a header) are logged by actix as errors; the
   # fuzzer sends them on purpose. Any other error line is worth a look.

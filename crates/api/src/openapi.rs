@@ -281,6 +281,42 @@ const ALSO_ADDRESSED: &[(&str, &str)] = &[
     ("/v1/users/{id}/exports", "/v1/exports/{id}"),
 ];
 
+/// A body's fields and the runtime expressions that give them.
+type BodyFields = &'static [(&'static str, &'static str)];
+
+/// Where a list gives what an operation's body names: the first listed object's fields (or the
+/// list's own path parameter) in fields of the body, the rest of the body the client's. Listing
+/// paths leads to applying to one; a path's projects to enrolling a student on one; a mentor's
+/// students to booking a session with one, or reporting one.
+const BODY_LINKS: &[(&str, &str, BodyFields)] = &[
+    (
+        "/v1/paths",
+        "apply",
+        &[("path_id", "$response.body#/items/0/id")],
+    ),
+    (
+        "/v1/paths/{id}/projects",
+        "enroll",
+        &[
+            ("path_id", "$request.path.id"),
+            ("project_id", "$response.body#/items/0/id"),
+        ],
+    ),
+    (
+        "/v1/me/students",
+        "book",
+        &[
+            ("student_id", "$response.body#/items/0/id"),
+            ("project_id", "$response.body#/items/0/project_id"),
+        ],
+    ),
+    (
+        "/v1/me/students",
+        "file",
+        &[("student_id", "$response.body#/items/0/id")],
+    ),
+];
+
 /// Declares OpenAPI `links` from each operation that makes an object (a `POST` answering 201,
 /// or 202 for what is prepared later, with the object's `id`) or lists objects (a paged `GET`:
 /// the first item's `id`) to every operation on such an object, so Swagger UI shows what comes
@@ -313,7 +349,27 @@ fn add_links(doc: &mut OpenApiDoc) {
                 "$response.body#/items/0/id",
                 "listed first",
             );
+            link_bodies(listed, path);
         }
+    }
+}
+
+/// The `BODY_LINKS` of the list on `path`, on its answer.
+fn link_bodies(answer: &mut Response, path: &str) {
+    use utoipa::openapi::link::LinkBuilder;
+    for (_, operation_id, fields) in BODY_LINKS.iter().filter(|(from, _, _)| *from == path) {
+        let body: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(field, value)| ((*field).to_owned(), (*value).into()))
+            .collect();
+        let link = LinkBuilder::new()
+            .operation_id(*operation_id)
+            .request_body(Some(serde_json::Value::Object(body)))
+            .description(format!("`{operation_id}` with the object listed first"))
+            .build();
+        answer
+            .links
+            .insert((*operation_id).to_owned(), RefOr::T(link));
     }
 }
 
@@ -1561,12 +1617,48 @@ mod tests {
         let replay = &deliveries["replay_delivery"]["parameters"];
         assert_eq!(replay["delivery_id"], "$response.body#/items/0/id");
         assert_eq!(replay["id"], "$request.path.id");
+        // A body field from the list: apply to the first path listed.
+        let paths = &doc["paths"]["/v1/paths"]["get"]["responses"]["200"]["links"];
+        assert_eq!(
+            paths["apply"]["requestBody"],
+            serde_json::json!({"path_id": "$response.body#/items/0/id"})
+        );
         // What is prepared later (202) links too.
         let export = &doc["paths"]["/v1/me/exports"]["post"]["responses"]["202"]["links"];
         assert_eq!(
             export["get_export"]["parameters"]["id"],
             "$response.body#/id"
         );
+    }
+
+    #[test]
+    fn body_links_name_fields_their_operations_take() {
+        let doc = serde_json::to_value(crate::app::openapi()).unwrap();
+        for (from, operation_id, fields) in BODY_LINKS {
+            let target = doc["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|item| item.as_object().unwrap().values())
+                .find(|o| o["operationId"] == *operation_id)
+                .unwrap_or_else(|| panic!("{operation_id} is no operation"));
+            let schema = &target["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+            let name = schema
+                .as_str()
+                .unwrap()
+                .trim_start_matches("#/components/schemas/");
+            let properties = &doc["components"]["schemas"][name]["properties"];
+            for (field, _) in *fields {
+                assert!(
+                    properties.get(field).is_some(),
+                    "{operation_id} takes no {field}"
+                );
+            }
+            assert!(
+                doc["paths"][from]["get"].is_object(),
+                "{from} lists nothing"
+            );
+        }
     }
 
     #[test]
