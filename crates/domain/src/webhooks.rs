@@ -257,6 +257,34 @@ pub fn disabled_by_failures(failing_since: DateTime<Utc>, now: DateTime<Utc>) ->
     now - failing_since >= DISABLED_AFTER
 }
 
+/// Whether a subscription delivers, and since when it fails or is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Switch {
+    pub enabled: bool,
+    pub failing_since: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A subscription turned on or off at `now`: on again starts its failures afresh (its owner
+/// fixed the receiver; a day of old failures would disable it at once); off keeps the instant
+/// it first went off.
+pub fn switch(current: Switch, enabled: bool, now: DateTime<Utc>) -> Switch {
+    let enabled_again = enabled && !current.enabled;
+    Switch {
+        enabled,
+        failing_since: if enabled_again {
+            None
+        } else {
+            current.failing_since
+        },
+        disabled_at: if enabled {
+            None
+        } else {
+            current.disabled_at.or(Some(now))
+        },
+    }
+}
+
 /// How long a rotated secret still signs beside the new one, so receivers can switch over.
 pub const OLD_SECRET_KEPT: Duration = Duration::hours(24);
 
@@ -314,6 +342,39 @@ pub fn check_url(url: &str, allow_loopback: bool) -> Result<(), WebhookRefusal> 
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn enabling_again_starts_failures_afresh_and_disabling_keeps_its_instant() {
+        let at = |h: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, h, 0, 0).unwrap();
+        let off = Switch {
+            enabled: false,
+            failing_since: Some(at(1)),
+            disabled_at: Some(at(2)),
+        };
+        let on = switch(off, true, at(5));
+        assert_eq!(
+            on,
+            Switch {
+                enabled: true,
+                failing_since: None,
+                disabled_at: None
+            }
+        );
+        // Off again: now is when it went off; off twice keeps the first instant.
+        let failing = Switch {
+            failing_since: Some(at(6)),
+            ..on
+        };
+        let off = switch(failing, false, at(7));
+        assert_eq!(
+            (off.failing_since, off.disabled_at),
+            (Some(at(6)), Some(at(7)))
+        );
+        assert_eq!(switch(off, false, at(9)).disabled_at, Some(at(7)));
+        // On while on: its failures go on counting.
+        assert_eq!(switch(failing, true, at(8)).failing_since, Some(at(6)));
+    }
+
     use super::*;
 
     #[test]

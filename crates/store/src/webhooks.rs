@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use mentorship_domain::events::Event;
-use mentorship_domain::webhooks::{WebhookEvent, disabled_by_failures, next_attempt, webhook_of};
+use mentorship_domain::webhooks::{
+    Switch, WebhookEvent, disabled_by_failures, next_attempt, switch, webhook_of,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -236,7 +238,7 @@ pub struct WebhookChanges {
     pub enabled: Option<bool>,
 }
 
-/// Edits a subscription at `version`. Enabling it again starts its failures afresh.
+/// Edits a subscription at `version`, turned on or off as the domain's `switch` says.
 pub async fn update(
     store: &Store,
     id: Uuid,
@@ -247,8 +249,12 @@ pub async fn update(
     let change = Change::by("webhook.updated", by).at_version(version);
     let mut tx = store.begin().await?;
     let webhook = record::change(&mut tx, id, change, |w: &Webhook| {
-        let enabled = changes.enabled.unwrap_or(w.enabled);
-        let enabled_again = enabled && !w.enabled;
+        let current = Switch {
+            enabled: w.enabled,
+            failing_since: w.failing_since,
+            disabled_at: w.disabled_at,
+        };
+        let next = switch(current, changes.enabled.unwrap_or(w.enabled), crate::now());
         Ok(Step::quiet(Webhook {
             url: changes.url.clone().unwrap_or_else(|| w.url.clone()),
             description: changes
@@ -256,13 +262,9 @@ pub async fn update(
                 .clone()
                 .unwrap_or_else(|| w.description.clone()),
             events: changes.events.clone().unwrap_or_else(|| w.events.clone()),
-            enabled,
-            failing_since: if enabled_again { None } else { w.failing_since },
-            disabled_at: if enabled {
-                None
-            } else {
-                w.disabled_at.or(Some(crate::now()))
-            },
+            enabled: next.enabled,
+            failing_since: next.failing_since,
+            disabled_at: next.disabled_at,
             ..w.clone()
         }))
     })
