@@ -9,12 +9,11 @@ use mentorship_domain::capacity::check_requested_students;
 use mentorship_domain::catalog::Level;
 use mentorship_domain::mentors::{self as rules, ApplicationFacts, DocumentKind, DocumentUpload};
 use mentorship_domain::people::{Role, normalize_email};
-use mentorship_domain::referrals::{Referrer, check_referral_code, referral_code};
+use mentorship_domain::referrals::referral_code;
 use mentorship_domain::statements::StatementMonth;
 use mentorship_domain::students::{ProjectProgress, check_student};
 use mentorship_store::assignments::{self, Choice};
 use mentorship_store::catalog::{self, PathFields, ProjectFields};
-use mentorship_store::documents::{self, StoredFile};
 use mentorship_store::mentors::{self, NewApplication, ProfileChanges};
 use mentorship_store::reports::{self, NewReport};
 use mentorship_store::sessions::{self, NewBooking};
@@ -30,6 +29,8 @@ use super::cast::{
     Stage,
 };
 use super::plan::{self, Act, Agenda, Calendar, CastStudent, REPORTS, mentor_in_week, slot_start};
+use crate::routes::applications::referrer;
+use crate::routes::documents::{decide, receive};
 use crate::state::AppState;
 
 /// A small but real PDF: documents are checked by their first bytes.
@@ -114,6 +115,7 @@ impl<'a> Program<'a> {
         let what = format!("{act:?}");
         self.act(agenda, at, act).await.map_err(|e| match e {
             SeedError::Store(error) => SeedError::Step { what, error },
+            SeedError::Internal(cause) => SeedError::Internal(format!("{what}: {cause}")),
             other => other,
         })
     }
@@ -337,14 +339,8 @@ impl<'a> Program<'a> {
         let referrer_id = if cast.referred {
             // The demo mentor's code, checked as the API checks a code sent with an application.
             let demo = mentors::get(store, self.mentor(0)?).await?;
-            let referrer = Referrer {
-                mentor_id: demo.id,
-                status: demo.status,
-                email: &demo.email,
-            };
-            let id = check_referral_code(&email, Some(&referrer))
-                .map_err(|r| SeedError::Cast(format!("{} referred: {r}", cast.name)))?;
-            Some(id)
+            let code = demo.referral_code.ok_or_else(|| missing("referral code"))?;
+            Some(referrer(self.state, &email, &code).await?)
         } else {
             None
         };
@@ -390,32 +386,20 @@ impl<'a> Program<'a> {
                 .then(|| uploaded_on - Duration::days(12)),
             uploaded_on,
         };
-        let mentor = mentors::get(store, id).await?;
-        let current = documents::checklist(&documents::current(store, id).await?).status(kind);
-        let file_type = rules::validate_document(&facts, mentor.status, current, &policies)
-            .map_err(|r| SeedError::Cast(format!("{} {kind:?}: {r:?}", mentor.name)))?;
-        let file = StoredFile {
-            key: self.state.files.put(DEMO_PDF.to_vec()).await?,
-            media_type: file_type.media_type().into(),
-            size_bytes: i64::try_from(DEMO_PDF.len()).unwrap_or(0),
-        };
-        documents::submit(store, id, &facts, file, &policies).await?;
+        receive(self.state, id, &facts, DEMO_PDF.to_vec(), &policies).await?;
         Ok(())
     }
 
     async fn review(&self, m: usize, kind: DocumentKind, verify: bool) -> Result<(), SeedError> {
         let reason = (!verify).then_some("The scan is unreadable: please send a clearer copy.");
-        let reviewed = documents::review(
-            &self.state.store,
+        decide(
+            self.state,
             self.mentor(m)?,
             kind,
             self.manager_of(m),
             reason,
         )
         .await?;
-        for key in &reviewed.files_to_delete {
-            self.state.files.delete(key).await?;
-        }
         Ok(())
     }
 

@@ -47,8 +47,9 @@ pub enum SeedError {
     /// A demo person breaks a rule of the program: a bug in `cast.rs`.
     #[error("demo program: {0}")]
     Cast(String),
-    /// `Passwords` and the files store report through `ApiError`, whose text hides internal
-    /// causes from clients; the operator of this command should see the cause.
+    /// What the API's own functions refused or failed at (hashing, the files store, a document
+    /// or referral code the rules refuse): `ApiError`'s text hides internal causes from
+    /// clients, and the operator of this command should see the cause.
     #[error("{0}")]
     Internal(String),
 }

@@ -181,7 +181,7 @@ impl MentorQuery {
 }
 
 /// The referrer of a code, as the domain judges it; 422 on `referral_code` when refused.
-async fn referrer(state: &AppState, email: &str, code: &str) -> Result<Uuid, ApiError> {
+pub(crate) async fn referrer(state: &AppState, email: &str, code: &str) -> Result<Uuid, ApiError> {
     let owner = mentors::by_referral_code(&state.store, code).await?;
     let referrer = owner.as_ref().map(|m| Referrer {
         mentor_id: m.id,

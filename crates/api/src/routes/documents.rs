@@ -10,6 +10,7 @@ use mentorship_domain::calendar::local_date;
 use mentorship_domain::mentors::{
     self as rules, DocumentKind, DocumentStatus, DocumentUpload, FileType,
 };
+use mentorship_domain::policy::Policies;
 use mentorship_store::documents::{self, Document, StoredFile};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -264,24 +265,39 @@ pub async fn upload_document(
     if let Some(file_type) = rules::sniff_file_type(facts.first_bytes) {
         rules::check_file_name(&upload.name, file_type).map_err(|r| ApiError::refused(&r))?;
     }
+    receive(&state, id, &facts, upload.content, &policies).await?;
+    let docs = documents::current(&state.store, id).await?;
+    Ok(HttpResponse::Created().json(checklist_of(id, &docs)))
+}
+
+/// Receives a document of mentor `id` (its name already checked): every rule of
+/// `validate_document` against the mentor's state, then the file kept encrypted and the document
+/// recorded. A refused document leaves no file behind. The upload and `seed-demo` both send
+/// documents through it.
+pub(crate) async fn receive(
+    state: &AppState,
+    id: Uuid,
+    facts: &DocumentUpload<'_>,
+    content: Vec<u8>,
+    policies: &Policies,
+) -> Result<(), ApiError> {
     let mentor = mentorship_store::mentors::get(&state.store, id).await?;
-    let current = documents::checklist(&documents::current(&state.store, id).await?).status(kind);
-    let file_type = rules::validate_document(&facts, mentor.status, current, &policies)
+    let current =
+        documents::checklist(&documents::current(&state.store, id).await?).status(facts.kind);
+    let file_type = rules::validate_document(facts, mentor.status, current, policies)
         .map_err(|refusals| ApiError::refusals(&refusals))?;
     let file = StoredFile {
-        key: state.files.put(upload.content).await?,
+        key: state.files.put(content).await?,
         media_type: file_type.media_type().into(),
         size_bytes: i64::try_from(facts.size_bytes).unwrap_or(i64::MAX),
     };
     let key = file.key.clone();
-    let stored = documents::submit(&state.store, id, &facts, file, &policies).await;
+    let stored = documents::submit(&state.store, id, facts, file, policies).await;
     if let Err(e) = stored {
-        // Nothing half-kept: a refused document leaves no file behind.
         state.files.delete(&key).await?;
         return Err(e.into());
     }
-    let docs = documents::current(&state.store, id).await?;
-    Ok(HttpResponse::Created().json(checklist_of(id, &docs)))
+    Ok(())
 }
 
 /// Downloads the current file of a kind. Staff only; every download is audited.
@@ -329,13 +345,26 @@ async fn review(
 ) -> Result<HttpResponse, ApiError> {
     require_staff(principal)?;
     let kind = kind_of(kind)?;
-    let reviewed =
-        documents::review(&state.store, id, kind, principal.user_id, rejection_reason).await?;
+    decide(state, id, kind, principal.user_id, rejection_reason).await?;
+    let docs = documents::current(&state.store, id).await?;
+    Ok(HttpResponse::Ok().json(checklist_of(id, &docs)))
+}
+
+/// Verifies (no reason) or rejects the current document of `kind` by `reviewer`, then deletes
+/// the files no longer kept (a verified criminal record extract's). The review handlers and
+/// `seed-demo` both decide through it.
+pub(crate) async fn decide(
+    state: &AppState,
+    id: Uuid,
+    kind: DocumentKind,
+    reviewer: Uuid,
+    rejection_reason: Option<&str>,
+) -> Result<(), ApiError> {
+    let reviewed = documents::review(&state.store, id, kind, reviewer, rejection_reason).await?;
     for key in &reviewed.files_to_delete {
         state.files.delete(key).await?;
     }
-    let docs = documents::current(&state.store, id).await?;
-    Ok(HttpResponse::Ok().json(checklist_of(id, &docs)))
+    Ok(())
 }
 
 /// Verifies the current document of a kind. Staff only. A verified criminal record extract's
