@@ -312,7 +312,33 @@ async fn the_demo_program_holds_on_awkward_days(app: TestApp) {
     }
 }
 
+/// The demo logins' passwords are published: the command refuses a production server, and
+/// leaves its database as it was.
+async fn the_demo_program_is_refused_in_production(app: TestApp) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mentorship-server"))
+        .arg("seed-demo")
+        .env_clear()
+        .env("DATABASE_URL", app.config.database_url.expose())
+        .env("APP_ENV", "production")
+        .env("APP_URL", "https://mentoring.example.com")
+        .env("JWT_SECRET", mentorship_tests::JWT_SECRET)
+        .env("FILE_ENCRYPTION_KEY", mentorship_tests::FILE_KEY)
+        .env("FILES_DIR", app.files_dir.to_str().unwrap())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{said}");
+    assert!(
+        said.contains("refusing to seed with APP_ENV=production"),
+        "{said}"
+    );
+    let admin = app.admin().await;
+    assert!(all(&app, "/v1/paths", &admin).await.is_empty());
+    assert!(all(&app, "/v1/mentors", &admin).await.is_empty());
+}
+
 on_both_databases!(
+    the_demo_program_is_refused_in_production,
     the_demo_program_holds_on_awkward_days,
     the_demo_program_fills_every_screen,
     the_demo_program_is_not_mixed_into_another,
