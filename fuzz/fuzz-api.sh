@@ -56,6 +56,10 @@ trap 'exit 130' INT TERM
 RESULTS=()
 FAILED=0
 
+# Mentors of the demo program still onboarding (README, "The demo program"), who fuzz the
+# operations on their own record: one sending documents, one whose contract is ready to sign.
+ONBOARDING=(jules.mercier@example.com karine.blanc@example.com)
+
 # fuzz_as LABEL DIR BASE WHO TOKEN [FILTER...]: one schemathesis run as one identity.
 fuzz_as() {
   local label="$1" dir="$2" base="$3" who="$4" token="$5"
@@ -67,7 +71,7 @@ fuzz_as() {
   # The fuzzer's Python loads fuzz/pyhooks/sitecustomize.py: a workaround for a CPython 3.11
   # bug that crashed Hypothesis itself (see that file).
   PYTHONPATH="$PWD/fuzz/pyhooks${PYTHONPATH:+:$PYTHONPATH}" \
-    "$VENV/bin/schemathesis" --config-file fuzz/schemathesis.toml run "$CONTRACT" \
+    "$VENV/bin/schemathesis" --config-file "$dir/schemathesis.toml" run "$CONTRACT" \
     --url "$base" "${auth[@]}" "$@" \
     --seed "$SEED" --max-examples "$MAX_EXAMPLES" --workers "$WORKERS" \
     --checks all \
@@ -110,11 +114,28 @@ fuzz_database() {
   # Every identity logs in before any fuzzing: the admin's run may edit the others' accounts.
   # seed-demo prints `<created|exists> <role> <email> password: <password>` per account.
   local identities=(anonymous) tokens=("")
-  local role email password
+  local role email password i
   while read -r _ role email _ password; do
     identities+=("$role")
     tokens+=("$(login "$base" "$email" "$password")")
   done < <(grep ' password: ' "$dir/seed.txt" | tac)
+  # The onboarding mentors sign in with the password of every other person of the program,
+  # which seed-demo prints between backticks.
+  local others_password
+  others_password="$(sed -n 's/^others .*`\(.*\)`.*/\1/p' "$dir/seed.txt")"
+  local onboarding=()
+  for email in "${ONBOARDING[@]}"; do
+    onboarding+=("$(login "$base" "$email" "$others_password")")
+  done
+
+  # The fuzzer's settings, with the seeded program's objects as dictionaries (the admin lists
+  # them), so that operations on an object reach real ones as well as missing ones.
+  local admin_token=""
+  for i in "${!identities[@]}"; do
+    if [ "${identities[$i]}" = admin ]; then admin_token="${tokens[$i]}"; fi
+  done
+  cp fuzz/schemathesis.toml "$dir/schemathesis.toml"
+  python3 fuzz/dictionaries.py "$CONTRACT" "$base" "$admin_token" >>"$dir/schemathesis.toml"
 
   # The operations that end sessions for good: another identity's (an admin erasing a seeded
   # person, with the users list to find real ones), then the caller's own (every token of the
@@ -126,7 +147,19 @@ fuzz_database() {
     --phases examples,coverage,fuzzing)
   local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password
     --exclude-operation-id erase_person)
-  local i
+  # An onboarding mentor's run: their account and the operations it links to, those on their
+  # own record (documents, contract).
+  local own=(--include-operation-id me)
+  local operation
+  for operation in $(python3 -c 'import json, sys
+links = json.load(open(sys.argv[1]))["paths"]["/v1/me"]["get"]["responses"]["200"]["links"]
+print(" ".join(link["operationId"] for link in links.values()))' "$CONTRACT"); do
+    own+=(--include-operation-id "$operation")
+  done
+  # The onboarding mentors first: the staff's runs may review, reject or offboard them.
+  for i in "${!ONBOARDING[@]}"; do
+    fuzz_as "$label" "$dir" "$base" "onboarding-$((i + 1))" "${onboarding[$i]}" "${own[@]}"
+  done
   for i in "${!identities[@]}"; do
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${rest[@]}"
   done

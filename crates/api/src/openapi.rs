@@ -281,14 +281,25 @@ const ALSO_ADDRESSED: &[(&str, &str)] = &[
     ("/v1/users/{id}/exports", "/v1/exports/{id}"),
 ];
 
-/// A body's fields and the runtime expressions that give them.
+/// A body's fields and the runtime expressions that give them (or a JSON constant, such as
+/// `true`, which is not an expression).
 type BodyFields = &'static [(&'static str, &'static str)];
 
-/// Where a list gives what an operation's body names: the first listed object's fields (or the
-/// list's own path parameter) in fields of the body, the rest of the body the client's. Listing
+/// Where an answer gives what an operation's body names: the first listed object's fields (or
+/// the request's own path parameter) in fields of the body, the rest of the body the client's;
+/// the target's path parameters that the source's path has come from the request. Listing
 /// paths leads to applying to one; a path's projects to enrolling a student on one; a mentor's
-/// students to booking a session with one, or reporting one.
+/// students to booking a session with one, or reporting one; reading one's contract to signing
+/// it with the name it shows.
 const BODY_LINKS: &[(&str, &str, BodyFields)] = &[
+    (
+        "/v1/mentors/{id}/contract",
+        "sign_contract",
+        &[
+            ("full_name", "$response.body#/mentor_name"),
+            ("accept_terms", "true"),
+        ],
+    ),
     (
         "/v1/paths",
         "apply",
@@ -317,9 +328,37 @@ const BODY_LINKS: &[(&str, &str, BodyFields)] = &[
     ),
 ];
 
+/// The operations a person calls on their own record, which `GET /v1/me` links to with its
+/// `id` (a mentor's and a student's record share their account's id): any person's account; a
+/// mentor's application, profile, documents, contract, path requests, absences, referrals and
+/// draft statement; a student's record, progress and assignments. Each has a row of the
+/// authorization matrix (`tests/tests/e2e/matrix.rs`) on the caller's own object, which a test
+/// checks.
+pub const OWN_OPERATIONS: &[&str] = &[
+    "get_user",
+    "update_user",
+    "get_application",
+    "get_mentor",
+    "update_mentor",
+    "list_documents",
+    "upload_document",
+    "get_contract",
+    "sign_contract",
+    "list_mentor_path_requests",
+    "ask_for_path",
+    "list_mentor_absences",
+    "declare",
+    "list_referrals",
+    "statement_draft",
+    "get_student",
+    "get_progress",
+    "list_assignments",
+];
+
 /// Declares OpenAPI `links` from each operation that makes an object (a `POST` answering 201,
 /// or 202 for what is prepared later, with the object's `id`) or lists objects (a paged `GET`:
-/// the first item's `id`) to every operation on such an object, so Swagger UI shows what comes
+/// the first item's `id`) to every operation on such an object, and the caller's account to
+/// the operations on their own record (`OWN_OPERATIONS`), so Swagger UI shows what comes
 /// next and stateful fuzzing reaches the operations addressed by id with ids that exist.
 fn add_links(doc: &mut OpenApiDoc) {
     let operations: Vec<(String, String)> = operations(doc)
@@ -336,6 +375,19 @@ fn add_links(doc: &mut OpenApiDoc) {
         if let Some(RefOr::T(made)) = made {
             link_objects(made, path, &operations, "$response.body#/id", "made");
         }
+        let own = (path == "/v1/me")
+            .then(|| item.get.as_mut()?.responses.responses.get_mut("200"))
+            .flatten();
+        if let Some(RefOr::T(own)) = own {
+            link_own(own, &operations);
+        }
+        let read = item
+            .get
+            .as_mut()
+            .and_then(|o| o.responses.responses.get_mut("200"));
+        if let Some(RefOr::T(read)) = read {
+            link_bodies(read, path, &operations);
+        }
         let listed = item
             .get
             .as_mut()
@@ -349,24 +401,56 @@ fn add_links(doc: &mut OpenApiDoc) {
                 "$response.body#/items/0/id",
                 "listed first",
             );
-            link_bodies(listed, path);
         }
     }
 }
 
-/// The `BODY_LINKS` of the list on `path`, on its answer.
-fn link_bodies(answer: &mut Response, path: &str) {
+/// Links the caller's account (`GET /v1/me`) to the operations on their own record.
+fn link_own(answer: &mut Response, operations: &[(String, String)]) {
+    use utoipa::openapi::link::LinkBuilder;
+    for (target, operation_id) in operations {
+        if !OWN_OPERATIONS.contains(&operation_id.as_str()) {
+            continue;
+        }
+        let Some(param) = placeholders(target).next() else {
+            continue;
+        };
+        let link = LinkBuilder::new()
+            .operation_id(operation_id)
+            .parameter(param, "$response.body#/id")
+            .description(format!(
+                "`{operation_id}` on the caller's own record (a mentor's and a student's is \
+                 their account's id)"
+            ))
+            .build();
+        answer.links.insert(operation_id.clone(), RefOr::T(link));
+    }
+}
+
+/// The `BODY_LINKS` of the `GET` on `path`, on its answer.
+fn link_bodies(answer: &mut Response, path: &str, operations: &[(String, String)]) {
     use utoipa::openapi::link::LinkBuilder;
     for (_, operation_id, fields) in BODY_LINKS.iter().filter(|(from, _, _)| *from == path) {
         let body: serde_json::Map<String, serde_json::Value> = fields
             .iter()
-            .map(|(field, value)| ((*field).to_owned(), (*value).into()))
+            .map(|(field, value)| {
+                let constant = (!value.starts_with('$'))
+                    .then(|| serde_json::from_str(value).ok())
+                    .flatten();
+                ((*field).to_owned(), constant.unwrap_or((*value).into()))
+            })
             .collect();
-        let link = LinkBuilder::new()
+        let mut link = LinkBuilder::new()
             .operation_id(*operation_id)
             .request_body(Some(serde_json::Value::Object(body)))
-            .description(format!("`{operation_id}` with the object listed first"))
-            .build();
+            .description(format!("`{operation_id}` with what this answer shows"));
+        let target = operations.iter().find(|(_, o)| o == operation_id);
+        for param in target.into_iter().flat_map(|(t, _)| placeholders(t)) {
+            if placeholders(path).any(|p| p == param) {
+                link = link.parameter(param, format!("$request.path.{param}"));
+            }
+        }
+        let link = link.build();
         answer
             .links
             .insert((*operation_id).to_owned(), RefOr::T(link));
@@ -1632,6 +1716,35 @@ mod tests {
     }
 
     #[test]
+    fn the_callers_account_links_to_their_own_record_and_a_contract_to_its_signature() {
+        let doc = serde_json::to_value(crate::app::openapi()).unwrap();
+        let me = &doc["paths"]["/v1/me"]["get"]["responses"]["200"]["links"];
+        for next in [
+            "get_mentor",
+            "sign_contract",
+            "declare",
+            "get_student",
+            "get_user",
+        ] {
+            assert_eq!(me[next]["parameters"]["id"], "$response.body#/id", "{me}");
+        }
+        assert_eq!(me.as_object().unwrap().len(), OWN_OPERATIONS.len());
+        assert!(
+            me.get("suspend").is_none(),
+            "staff's operations are not one's own"
+        );
+        // A body from what the answer shows, a constant beside it, the id from the request.
+        let contract =
+            &doc["paths"]["/v1/mentors/{id}/contract"]["get"]["responses"]["200"]["links"];
+        let sign = &contract["sign_contract"];
+        assert_eq!(
+            sign["requestBody"],
+            serde_json::json!({"full_name": "$response.body#/mentor_name", "accept_terms": true})
+        );
+        assert_eq!(sign["parameters"]["id"], "$request.path.id");
+    }
+
+    #[test]
     fn body_links_name_fields_their_operations_take() {
         let doc = serde_json::to_value(crate::app::openapi()).unwrap();
         for (from, operation_id, fields) in BODY_LINKS {
@@ -1656,7 +1769,7 @@ mod tests {
             }
             assert!(
                 doc["paths"][from]["get"].is_object(),
-                "{from} lists nothing"
+                "{from} reads nothing"
             );
         }
     }

@@ -1281,4 +1281,44 @@ fn every_operation_of_the_contract_has_rows() {
     );
 }
 
+/// `GET /v1/me` links to operations on the caller's own record: each is one a mentor or a
+/// student may call on their own record, by the matrix's rows.
+#[test]
+fn every_link_from_the_callers_account_is_to_their_own_record() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut operation_of = HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                operation_of.insert(id.to_owned(), format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let links = doc["paths"]["/v1/me"]["get"]["responses"]["200"]["links"]
+        .as_object()
+        .expect("links from GET /v1/me");
+    assert!(
+        links.len() > 10,
+        "only {} links from GET /v1/me",
+        links.len()
+    );
+    let (mentor, student) = (CALLERS.iter().position(|c| *c == "mentor A").unwrap(), 5);
+    assert_eq!(CALLERS[student], "student A");
+    for link in links.values() {
+        let operation = &operation_of[link["operationId"].as_str().unwrap()];
+        let allowed = MATRIX.iter().any(|r| {
+            r.operation == operation
+                && r.target == Own
+                && [mentor, student]
+                    .iter()
+                    .any(|&caller| !matches!(r.expect[caller], 403 | 404))
+        });
+        assert!(
+            allowed,
+            "GET /v1/me links to {operation}, which no mentor or student may call on their own record"
+        );
+    }
+}
+
 on_both_databases!(every_cell_answers_as_the_matrix_says);
