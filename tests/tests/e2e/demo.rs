@@ -172,6 +172,18 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
             .any(|s| s["status"] == "scheduled" && instant(&s["start"]) > today)
     );
     assert!(sessions.iter().any(|s| s["notes_late"] == true));
+    // Some of the last week's wait for their outcome: held, not recorded yet.
+    let awaiting: Vec<_> = sessions
+        .iter()
+        .filter(|s| s["status"] == "scheduled" && instant(&s["end"]) < today)
+        .collect();
+    assert!(!awaiting.is_empty(), "no session waits for its outcome");
+    assert!(
+        awaiting
+            .iter()
+            .all(|s| instant(&s["end"]) > today - Duration::days(7)),
+        "{awaiting:?}"
+    );
     for session in sessions.iter().filter(|s| !s["notes_at"].is_null()) {
         // Dated as it happened: notes after the session, before today.
         let written = instant(&session["notes_at"]);
@@ -213,6 +225,13 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
         statuses(&reports),
         set(&["open", "acknowledged", "resolved"])
     );
+    let requests = all(&app, "/v1/path-requests", &manager).await;
+    assert_eq!(
+        statuses(&requests),
+        set(&["approved", "declined", "pending"])
+    );
+    let pending = requests.iter().filter(|r| r["status"] == "pending").count();
+    assert_eq!(pending, 2, "two requests wait for a manager");
 
     // Statements in each state, and the demo mentor's two referral bonuses.
     let statements = all(&app, "/v1/statements", &manager).await;
@@ -230,6 +249,24 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
         .filter(|r| !r["qualified_at"].is_null())
         .collect();
     assert_eq!(qualified.len(), 2);
+
+    // The accounting system's webhook, a delivery queued for each issued and paid statement.
+    let admin = token("admin");
+    let webhooks = all(&app, "/v1/webhooks", &admin).await;
+    assert_eq!(webhooks.len(), 1);
+    let hook = &webhooks[0];
+    assert_eq!(
+        hook["events"],
+        serde_json::json!(["statement.issued", "statement.paid"])
+    );
+    let deliveries = all(
+        &app,
+        &format!("/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await;
+    let paid = statements.iter().filter(|s| s["status"] == "paid").count();
+    assert_eq!(deliveries.len(), statements.len() + paid);
 
     // Again: nothing changes.
     let again = app.seed_demo().await.unwrap();

@@ -12,6 +12,7 @@ use mentorship_domain::people::{Role, normalize_email};
 use mentorship_domain::referrals::referral_code;
 use mentorship_domain::statements::StatementMonth;
 use mentorship_domain::students::{ProjectProgress, check_student};
+use mentorship_domain::webhooks::WebhookEvent;
 use mentorship_store::assignments::{self, Choice};
 use mentorship_store::catalog::{self, PathFields, ProjectFields};
 use mentorship_store::mentors::{self, NewApplication, ProfileChanges};
@@ -25,12 +26,13 @@ use uuid::Uuid;
 
 use super::SeedError;
 use super::cast::{
-    CastMentor, DEMO_ADMIN, DEMO_LOGINS, DEMO_MANAGER, DemoAccount, MENTORS, PATHS, SECOND_MANAGER,
-    Stage,
+    ACCOUNTING_HOOK, CastMentor, DEMO_ADMIN, DEMO_LOGINS, DEMO_MANAGER, DemoAccount, MENTORS,
+    PATHS, SECOND_MANAGER, Stage,
 };
 use super::plan::{self, Act, Agenda, Calendar, CastStudent, REPORTS, mentor_in_week, slot_start};
 use crate::routes::applications::referrer;
 use crate::routes::documents::{decide, receive};
+use crate::routes::webhooks::subscribe;
 use crate::state::AppState;
 
 /// A small but real PDF: documents are checked by their first bytes.
@@ -305,6 +307,18 @@ impl<'a> Program<'a> {
             }
             self.paths.push((path.id, projects));
         }
+        // The school's accounting system hears of statements. Its address answers nothing, so
+        // the deliveries fail and retry where the webhooks' screens show them.
+        let events = [WebhookEvent::StatementIssued, WebhookEvent::StatementPaid];
+        let description = "Accounting: statements to pay".to_owned();
+        subscribe(
+            self.state,
+            ACCOUNTING_HOOK.into(),
+            description,
+            &events,
+            self.admin,
+        )
+        .await?;
         Ok(())
     }
 

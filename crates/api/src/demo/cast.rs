@@ -100,6 +100,10 @@ pub const PATHS: [DemoPath; 3] = [
 /// The second manager (the demo manager is the first).
 pub const SECOND_MANAGER: (&str, &str) = ("Nadia Haddad", "nadia.haddad@example.com");
 
+/// Where the school's accounting system would hear of statements: a name under `example.com`
+/// (RFC 2606) that answers nothing.
+pub const ACCOUNTING_HOOK: &str = "https://hooks.example.com/mentorship";
+
 /// Where a demo mentor's onboarding ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {

@@ -492,7 +492,8 @@ fn absences(agenda: &mut Agenda, calendar: &Calendar) {
 }
 
 /// Decided path requests: the week asked, the mentor, the path, and how many days later a
-/// manager approved (`true`) or declined it. Another mentor's request, made yesterday, waits.
+/// manager approved (`true`) or declined it. Two other mentors' requests, made in the last
+/// days, wait.
 const PATH_REQUESTS: [(i32, usize, usize, i64, bool); 2] =
     [(-10, 3, 0, 1, true), (-6, 4, 0, 2, false)];
 
@@ -508,11 +509,16 @@ fn path_requests(agenda: &mut Agenda, calendar: &Calendar) {
         calendar.ago(Duration::days(1)),
         Act::RequestPath { mentor: 1, path: 1 },
     );
+    agenda.plan(
+        calendar.ago(Duration::days(2)),
+        Act::RequestPath { mentor: 2, path: 2 },
+    );
 }
 
 /// What happens to a session once booked: most are held, with notes; some are cancelled in
 /// time or late by either side, or the student does not come; notes are sometimes late, and
-/// the most recent are sometimes not written yet. The same every run.
+/// the most recent are sometimes not written yet; of the last week's, some still wait for
+/// their outcome (a mentor records it later, which the rules allow). The same every run.
 pub fn after_booking(
     agenda: &mut Agenda,
     calendar: &Calendar,
@@ -552,6 +558,7 @@ pub fn after_booking(
                 outcome: Outcome::StudentNoShow,
             },
         ),
+        _ if calendar.today - end < Duration::days(7) && roll % 6 == 5 => {}
         _ => {
             let outcome = Outcome::Completed;
             plan(

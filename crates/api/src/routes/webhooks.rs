@@ -248,17 +248,38 @@ pub async fn create_webhook(
     Valid(body): Valid<CreateWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&principal)?;
-    checked_url(&state, &body.url)?;
-    let secret = new_secret();
-    let new = NewWebhook {
-        url: body.url,
-        description: body.description.unwrap_or_default(),
-        events: checked_events(&body.events)?,
-        secret: state.files.seal_secret(&secret)?,
-    };
-    let webhook = webhooks::create(&state.store, new, principal.user_id).await?;
+    let description = body.description.unwrap_or_default();
+    let (webhook, secret) = subscribe(
+        &state,
+        body.url,
+        description,
+        &body.events,
+        principal.user_id,
+    )
+    .await?;
     let location = format!("/v1/webhooks/{}", webhook.id);
     Ok(created(location, webhook.version).json(WebhookView::of(webhook, Some(secret))))
+}
+
+/// Subscribes `url` to `events` on behalf of `owner` (an admin): the checks of the address and
+/// the events, a new secret kept sealed. Answers the webhook and its secret in clear, which
+/// is never kept. The handler's, and `mentorship seed-demo`'s.
+pub(crate) async fn subscribe(
+    state: &AppState,
+    url: String,
+    description: String,
+    events: &[WebhookEvent],
+    owner: Uuid,
+) -> Result<(Webhook, String), ApiError> {
+    checked_url(state, &url)?;
+    let secret = new_secret();
+    let new = NewWebhook {
+        url,
+        description,
+        events: checked_events(events)?,
+        secret: state.files.seal_secret(&secret)?,
+    };
+    Ok((webhooks::create(&state.store, new, owner).await?, secret))
 }
 
 /// Every webhook, oldest first. Admins only.
