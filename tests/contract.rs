@@ -24,6 +24,19 @@ pub fn committed() -> Value {
     serde_json::from_str(&text).expect("openapi/openapi.json is JSON")
 }
 
+/// Each operation of `doc` named as the matrix names it (`GET /v1/paths/{id}`), with itself.
+pub fn named_operations(doc: &Value) -> Vec<(String, &Value)> {
+    let mut named = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                named.push((format!("{} {path}", method.to_uppercase()), op));
+            }
+        }
+    }
+    named
+}
+
 fn operations() -> &'static [Operation] {
     static OPERATIONS: OnceLock<Vec<Operation>> = OnceLock::new();
     OPERATIONS.get_or_init(|| {

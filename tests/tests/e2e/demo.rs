@@ -131,12 +131,36 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
 
     // Forty students, three waiting for a mentor; the demo student has progress.
     assert_eq!(all(&app, "/v1/students", &manager).await.len(), 40);
-    assert_eq!(
-        all(&app, "/v1/students?unassigned=true", &manager)
-            .await
-            .len(),
-        3
-    );
+    let waiting = all(&app, "/v1/students?unassigned=true", &manager).await;
+    assert_eq!(waiting.len(), 3);
+    // The last enrolled (yesterday) has an invitation to accept, and no password until then.
+    let invited = waiting
+        .iter()
+        .max_by_key(|s| instant(&s["created_at"]))
+        .unwrap();
+    assert!(instant(&invited["created_at"]) > today - Duration::days(2));
+    let email = invited["email"].as_str().unwrap();
+    let refused = app
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": "demo-password"})),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+    let link = app.last_link_token(email).await;
+    let accepted = app
+        .call(
+            "POST",
+            "/v1/auth/invitation",
+            None,
+            Some(json!({"token": link, "new_password": "a long passphrase"})),
+            &[],
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
     let student_id = app.get("/v1/me", &student).await.ok(200)["id"]
         .as_str()
         .unwrap()

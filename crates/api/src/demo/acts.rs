@@ -32,6 +32,7 @@ use super::cast::{
 use super::plan::{self, Act, Agenda, Calendar, CastStudent, REPORTS, mentor_in_week, slot_start};
 use crate::routes::applications::referrer;
 use crate::routes::documents::{decide, receive};
+use crate::routes::students::invitation;
 use crate::routes::webhooks::subscribe;
 use crate::state::AppState;
 
@@ -444,9 +445,13 @@ impl<'a> Program<'a> {
             project_id,
             rhythm,
         };
-        // No invitation: the demo's passwords are published.
-        let student = students::enroll(store, &new, None, self.managers[0]).await?;
-        accounts::change_password(store, student.id, &self.hash_of(&cast.email)).await?;
+        // No invitation: the demo's passwords are published; but one student, enrolled
+        // yesterday, has theirs to accept.
+        let invitation = cast.invited.then(|| invitation(self.state).0);
+        let student = students::enroll(store, &new, invitation.as_ref(), self.managers[0]).await?;
+        if invitation.is_none() {
+            accounts::change_password(store, student.id, &self.hash_of(&cast.email)).await?;
+        }
         for (p, project) in projects.iter().enumerate().take(cast.project + 1) {
             let progress = match (p == cast.project, s % 4) {
                 (false, _) => ProjectProgress::Validated,

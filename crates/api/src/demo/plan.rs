@@ -206,6 +206,8 @@ pub struct CastStudent {
     pub weekdays: Option<Vec<Weekday>>,
     /// Index of their current project on the path.
     pub project: usize,
+    /// Enrolled yesterday with an invitation they have not accepted: no password yet.
+    pub invited: bool,
 }
 
 /// The students: each teaching mentor's, the one who changes mentor, then those waiting.
@@ -220,6 +222,9 @@ pub fn students() -> Vec<CastStudent> {
     all.push(student(all.len(), Some(REASSIGNED_FROM), 6, from.path));
     for _ in 0..UNASSIGNED_STUDENTS {
         all.push(student(all.len(), None, 0, all.len() % 3));
+    }
+    if let Some(last) = all.last_mut() {
+        last.invited = true;
     }
     all
 }
@@ -252,6 +257,7 @@ fn student(n: usize, mentor: Option<usize>, slot: usize, path: usize) -> CastStu
         minutes: [45, 60, 30, 45][n % 4],
         weekdays,
         project: n % 3,
+        invited: false,
     }
 }
 
@@ -385,7 +391,11 @@ fn onboarding(agenda: &mut Agenda, calendar: &Calendar, m: usize, mentor: &CastM
 
 fn enrollment(agenda: &mut Agenda, calendar: &Calendar, s: usize, student: &CastStudent) {
     let Some(mentor) = student.mentor else {
-        agenda.plan(calendar.ago(Duration::days(3)), Act::Enroll { student: s });
+        let days = if student.invited { 1 } else { 3 };
+        agenda.plan(
+            calendar.ago(Duration::days(days)),
+            Act::Enroll { student: s },
+        );
         return;
     };
     let enrolled =

@@ -258,11 +258,12 @@ async fn checked(
     })
 }
 
-/// A fresh invitation: the link the student opens to set their password, valid 72 hours.
-fn invitation(state: &AppState) -> (Invitation, String) {
+/// A fresh invitation: the link the student opens to set their password, valid 72 hours from
+/// the store's clock (the instant the enrollment is recorded at).
+pub(crate) fn invitation(state: &AppState) -> (Invitation, String) {
     let (token, token_hash) = new_secret(LINK_PREFIX);
     let link = format!("{}/invitation?token={token}", state.app_url);
-    let expires_at = Utc::now() + LinkPurpose::Invitation.validity();
+    let expires_at = mentorship_store::now() + LinkPurpose::Invitation.validity();
     (
         Invitation {
             token_hash,
