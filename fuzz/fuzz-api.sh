@@ -45,8 +45,18 @@ drop_pg_db() {
   fi
 }
 
+MAILBOX_PID=""
+stop_mailbox() {
+  if [ -n "$MAILBOX_PID" ]; then
+    kill "$MAILBOX_PID" 2>/dev/null || true
+    wait "$MAILBOX_PID" 2>/dev/null || true
+    MAILBOX_PID=""
+  fi
+}
+
 cleanup() {
   stop_server
+  stop_mailbox
   drop_pg_db
   rm -rf "$WORK"
 }
@@ -60,18 +70,30 @@ FAILED=0
 # operations on their own record: one sending documents, one whose contract is ready to sign.
 ONBOARDING=(jules.mercier@example.com karine.blanc@example.com)
 
-# fuzz_as LABEL DIR BASE WHO TOKEN [FILTER...]: one schemathesis run as one identity.
+# fuzz_as LABEL DIR BASE WHO TOKEN PASSWORD [FILTER...]: one schemathesis run as one identity.
 fuzz_as() {
-  local label="$1" dir="$2" base="$3" who="$4" token="$5"
-  shift 5
+  local label="$1" dir="$2" base="$3" who="$4" token="$5" password="$6"
+  shift 6
   local auth=()
   if [ -n "$token" ]; then auth=(-H "Authorization: Bearer $token"); fi
   say "[$label] schemathesis as $who"
+  # The fuzzer's settings, with the objects the caller sees as dictionaries, so that operations
+  # on an object reach real ones as well as missing ones; and the caller's secrets, as a person
+  # knows them: their password, and the refresh token of a login of their own (not the run's,
+  # which a refresh would end).
+  local config="$dir/schemathesis-$who.toml" refresh=""
+  cp fuzz/schemathesis.toml "$config"
+  if [ -n "$password" ]; then
+    refresh="$(login "$base" "$(email_of "$base" "$token")" "$password" refresh_token \
+      2>/dev/null)" || refresh=""
+  fi
+  FUZZ_PASSWORD="$password" FUZZ_REFRESH_TOKEN="$refresh" \
+    python3 fuzz/dictionaries.py "$CONTRACT" "$base" "$token" 2>&1 >>"$config" | sed "s/^/  /"
   local status=0
   # The fuzzer's Python loads fuzz/pyhooks/sitecustomize.py: a workaround for a CPython 3.11
   # bug that crashed Hypothesis itself (see that file).
   PYTHONPATH="$PWD/fuzz/pyhooks${PYTHONPATH:+:$PYTHONPATH}" \
-    "$VENV/bin/schemathesis" --config-file "$dir/schemathesis.toml" run "$CONTRACT" \
+    "$VENV/bin/schemathesis" --config-file "$config" run "$CONTRACT" \
     --url "$base" "${auth[@]}" "$@" \
     --seed "$SEED" --max-examples "$MAX_EXAMPLES" --workers "$WORKERS" \
     --checks all \
@@ -105,6 +127,14 @@ fuzz_database() {
     LOGIN_ATTEMPTS_PER_ACCOUNT=1000000 LOGIN_ATTEMPTS_PER_CLIENT=1000000 \
     ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn LOG_FORMAT=json HTTP_WORKERS=2
 
+  # The server's emails go to a mailbox (fuzz/mailbox.py), where the runs find the one-time
+  # links a person would receive.
+  local mail_port
+  mail_port="$(free_port)"
+  python3 fuzz/mailbox.py "$mail_port" "$dir/mailbox.txt" &
+  MAILBOX_PID=$!
+  export SMTP_URL="smtp://127.0.0.1:$mail_port" FUZZ_MAILBOX="$dir/mailbox.txt"
+
   say "[$label] seeding the demo data"
   if ! start_demo_server "$BIN" "$dir"; then
     return 1
@@ -113,12 +143,24 @@ fuzz_database() {
 
   # Every identity logs in before any fuzzing: the admin's run may edit the others' accounts.
   # seed-demo prints `<created|exists> <role> <email> password: <password>` per account.
-  local identities=(anonymous) tokens=("")
+  local identities=(anonymous) tokens=("") passwords=("") emails=("")
   local role email password i
   while read -r _ role email _ password; do
     identities+=("$role")
     tokens+=("$(login "$base" "$email" "$password")")
+    passwords+=("$password")
+    emails+=("$email")
   done < <(grep ' password: ' "$dir/seed.txt" | tac)
+  # A calendar feed's token, which only its URL holds: the demo student's feed, made now and
+  # fetched by the runs before the student's own (which rotates it).
+  for i in "${!identities[@]}"; do
+    if [ "${identities[$i]}" = student ]; then
+      FUZZ_FEED_TOKEN="$(curl -sS --fail-with-body -X POST "$base/v1/me/calendar-feed" \
+        -H "authorization: Bearer ${tokens[$i]}" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["url"].rsplit("/", 1)[-1])')"
+      export FUZZ_FEED_TOKEN
+    fi
+  done
   # The onboarding mentors sign in with the password of every other person of the program,
   # which seed-demo prints between backticks.
   local others_password
@@ -128,53 +170,68 @@ fuzz_database() {
     onboarding+=("$(login "$base" "$email" "$others_password")")
   done
 
-  # The fuzzer's settings, with the seeded program's objects as dictionaries (the admin lists
-  # them), so that operations on an object reach real ones as well as missing ones.
-  local admin_token=""
-  for i in "${!identities[@]}"; do
-    if [ "${identities[$i]}" = admin ]; then admin_token="${tokens[$i]}"; fi
-  done
-  cp fuzz/schemathesis.toml "$dir/schemathesis.toml"
-  python3 fuzz/dictionaries.py "$CONTRACT" "$base" "$admin_token" >>"$dir/schemathesis.toml"
 
   # The operations that end sessions for good: another identity's (an admin erasing a seeded
   # person, with the users list to find real ones), then the caller's own (every token of the
-  # account). Each in a run of its own after every identity's main run, so that they do not
-  # cut a main run short, and the erasure before the caller's own logout (or it answers only
-  # 401). The logout runs have no stateful phase: no link leads to them.
+  # account: logging out everywhere, then, on a new login, changing the password). Each in a
+  # run of its own after every identity's main run, so that they do not cut a main run short,
+  # and the erasure before the caller's own logout (or it answers only 401). The logout and
+  # password runs have no stateful phase: no link leads to them.
   local erasing=(--include-operation-id erase_person --include-operation-id list_users)
-  local ending=(--include-operation-id logout_all --include-operation-id change_password
-    --phases examples,coverage,fuzzing)
+  local ending=(--include-operation-id logout_all --phases examples,coverage,fuzzing)
+  local changing=(--include-operation-id change_password --phases examples,coverage,fuzzing)
   local rest=(--exclude-operation-id logout_all --exclude-operation-id change_password
     --exclude-operation-id erase_person)
   # An onboarding mentor's run: their account and the operations it links to, those on their
-  # own record (documents, contract).
+  # own record (documents, contract), but their edits: a mentor renamed by the fuzzer no longer
+  # signs with the name the run knows. The mentor's and student's runs fuzz those edits.
   local own=(--include-operation-id me)
   local operation
   for operation in $(python3 -c 'import json, sys
 links = json.load(open(sys.argv[1]))["paths"]["/v1/me"]["get"]["responses"]["200"]["links"]
-print(" ".join(link["operationId"] for link in links.values()))' "$CONTRACT"); do
+print(" ".join(link["operationId"] for link in links.values()
+               if link["operationId"] not in ("update_user", "update_mentor")))' "$CONTRACT"); do
     own+=(--include-operation-id "$operation")
   done
   # The onboarding mentors first: the staff's runs may review, reject or offboard them.
   for i in "${!ONBOARDING[@]}"; do
-    fuzz_as "$label" "$dir" "$base" "onboarding-$((i + 1))" "${onboarding[$i]}" "${own[@]}"
+    fuzz_as "$label" "$dir" "$base" "onboarding-$((i + 1))" "${onboarding[$i]}" \
+      "$others_password" "${own[@]}"
   done
   for i in "${!identities[@]}"; do
-    fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${rest[@]}"
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${passwords[$i]}" \
+      "${rest[@]}"
   done
   for i in "${!identities[@]}"; do
-    fuzz_as "$label" "$dir" "$base" "${identities[$i]}-erasing" "${tokens[$i]}" "${erasing[@]}"
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}-erasing" "${tokens[$i]}" \
+      "${passwords[$i]}" "${erasing[@]}"
   done
+  local again
   for i in "${!identities[@]}"; do
-    fuzz_as "$label" "$dir" "$base" "${identities[$i]}-ending" "${tokens[$i]}" "${ending[@]}"
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}-ending" "${tokens[$i]}" \
+      "${passwords[$i]}" "${ending[@]}"
+    again=""
+    if [ -n "${passwords[$i]}" ]; then
+      again="$(login "$base" "${emails[$i]}" "${passwords[$i]}" 2>/dev/null || true)"
+    fi
+    if [ -n "$again" ]; then
+      fuzz_as "$label" "$dir" "$base" "${identities[$i]}-password" "$again" \
+        "${passwords[$i]}" "${changing[@]}"
+    fi
   done
+  # The one-time links emailed meanwhile (invitations of the people the runs made, password
+  # resets they asked for), followed by no one signed in, last: a reset ends the person's
+  # sessions, which the runs above sign in with.
+  fuzz_as "$label" "$dir" "$base" anonymous-mail "" "" \
+    --include-operation-id accept_invitation --include-operation-id confirm_password_reset \
+    --phases examples,coverage,fuzzing
   # Which operations the runs reached with a success, counted by the server itself.
   curl -sf "$base/metrics" >"$dir/metrics.txt" || true
   python3 fuzz/coverage.py "$CONTRACT" "$dir/metrics.txt" >"$dir/coverage.txt"
   say "[$label] $(head -n 1 "$dir/coverage.txt")"
   tail -n +2 "$dir/coverage.txt"
   stop_server
+  stop_mailbox
   # Requests the HTTP parser refuses (a NUL byte in a header) are logged by actix as errors; the
   # fuzzer sends them on purpose. Any other error line is worth a look.
   local errors

@@ -6,7 +6,9 @@
 #                             ready; sets SERVER_PID and BASE_URL, returns 1 (the log shown) if
 #                             the server does not become ready
 #   stop_server               stop the server started, if any
-#   login BASE EMAIL PASSWORD print the access token of a login
+#   login BASE EMAIL PASSWORD [FIELD]
+#                             print the access token of a login (or another FIELD of its answer)
+#   email_of BASE TOKEN       print the email of the account TOKEN signs in
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -42,9 +44,15 @@ stop_server() {
 }
 
 login() {
-  local base="$1" email="$2" password="$3"
+  local base="$1" email="$2" password="$3" field="${4:-access_token}"
   curl -sS --fail-with-body -X POST "$base/v1/auth/login" \
     -H 'content-type: application/json' \
     -d "{\"email\": \"$email\", \"password\": \"$password\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+    python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$field"
+}
+
+email_of() {
+  local base="$1" token="$2"
+  curl -sS --fail-with-body "$base/v1/me" -H "authorization: Bearer $token" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["email"])'
 }
