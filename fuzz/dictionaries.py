@@ -17,6 +17,7 @@ one state) and leaves the rest to the fuzzer, so missing objects stay exercised 
 empty TOKEN (no one signed in), the secrets only.
 """
 
+import datetime
 import json
 import os
 import re
@@ -78,6 +79,12 @@ IN_STATE = {
     "/v1/statements/{id}/pay": ("statements", "approved"),
 }
 
+# The reviews of a document: of an accepted mentor's, and of a kind they sent.
+REVIEWS = [
+    "/v1/mentors/{id}/documents/{kind}/reject",
+    "/v1/mentors/{id}/documents/{kind}/verify",
+]
+
 # Body fields that name an object (an application's path, a booking's student, ...), a time
 # zone (one of the IANA database's, which a schema bounds only by length: the zones the
 # program's people live in), or the caller's name (a contract is signed with it).
@@ -98,6 +105,13 @@ BODY_FIELDS = {
 BODY_OF = {
     "/v1/auth/password-reset": {"body.email": "emails"},
     "/v1/auth/refresh": {"body.refresh_token": "refresh_tokens"},
+    # Fields that must match each other (`pairs`).
+    "/v1/students": {"body.path_id": "enroll_paths", "body.project_id": "enroll_projects"},
+    "/v1/students/{id}/assignments": {
+        "path.id": "waiting_students",
+        "body.mentor_id": "mentors_with_room",
+    },
+    "/v1/sessions": {"body.project_id": "booked_projects", "body.start": "starts"},
 }
 
 # A one-time link in an email: `.../invitation?token=...`, `.../reset-password?token=...`.
@@ -109,7 +123,8 @@ UNBOUND = {"/v1/users/{id}/erasure"}
 
 PAGES = 5
 # How often a bound parameter gets a real value: half the time, and most of the time for an
-# operation that acts on one state (its objects in that state are few, often one).
+# operation that acts on one state (its objects in that state are few, often one) or whose
+# body's fields must match each other.
 PROBABILITY = 0.5
 IN_STATE_PROBABILITY = 0.8
 
@@ -164,6 +179,18 @@ def objects(caller: Caller) -> dict[str, list[str]]:
         found[f"{kind}_{state}"] = unique(o["id"] for o in items[kind] if o["status"] == state)
     for path in IN_STATE:
         found[share(path)] = shared(path, found["_".join(IN_STATE[path])])
+    # A review is of a document waiting for one: the kinds the accepted mentors sent.
+    found["kinds_submitted"] = unique(
+        document["kind"]
+        for mentor in found["mentors_accepted"]
+        for document in (caller.get(f"/v1/mentors/{mentor}/documents") or {}).get("documents", [])
+        if document["status"] == "submitted"
+    )
+    for path in REVIEWS:
+        found[f"kinds_submitted_{rivals(path).index(path)}"] = shared(
+            path, found["kinds_submitted"]
+        )
+    found.update(pairs(caller, items, found))
     found["names"] = [me["name"]] if me else []
     found["emails"] = unique(o["email"] for o in items["users"])
     found["time_zones"] = unique(
@@ -180,6 +207,38 @@ def objects(caller: Caller) -> dict[str, list[str]]:
         for delivery in caller.listed(f"/v1/webhooks/{webhook}/deliveries")
     )
     return {kind: ids for kind, ids in found.items() if ids}
+
+
+def pairs(caller: Caller, items: dict[str, list[dict]], found: dict) -> dict[str, list]:
+    """Objects that must match each other in one body, narrowed so that they do: enrolling on
+    a path one of its projects; assigning a student waiting for a mentor one active on their
+    path with room; booking with one's students a project of their path and a start weeks
+    ahead (past the demo's bookings and absences), on a weekday at 10:00 UTC."""
+    waiting = [s for s in items["students"] if s.get("mentor_id") is None]
+    path = waiting[0]["path_id"] if waiting else next(iter(found.get("paths", [])), None)
+    if path is None:
+        return {}
+    projects_of = lambda p: [o["id"] for o in caller.listed(f"/v1/paths/{p}/projects")]  # noqa: E731
+    today = datetime.date.today()
+    monday = today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=4)
+    return {
+        "enroll_paths": [path],
+        "enroll_projects": projects_of(path),
+        "waiting_students": [s["id"] for s in waiting if s["path_id"] == path],
+        "mentors_with_room": [
+            m["id"]
+            for m in items["mentors"]
+            if m["status"] == "active" and m["path_id"] == path and m["remaining"] > 0
+        ],
+        "booked_projects": unique(
+            p for path in {s["path_id"] for s in items["students"]} for p in projects_of(path)
+        ),
+        "starts": [
+            f"{monday + datetime.timedelta(weeks=w, days=d)}T10:00:00Z"
+            for w in range(3)
+            for d in range(5)
+        ],
+    }
 
 
 def unique(values) -> list:
@@ -210,7 +269,11 @@ def shared(path: str, ids: list[str]) -> list[str]:
 
 def path_bindings(path: str, found: dict[str, list[str]]) -> dict[str, str]:
     if path in IN_STATE:
-        return {"path.id": share(path)} if share(path) in found else {}
+        bound = {"path.id": share(path)} if share(path) in found else {}
+        kinds = f"kinds_submitted_{rivals(path).index(path)}"
+        if path in REVIEWS and kinds in found:
+            bound["path.kind"] = kinds
+        return bound
     bound = {}
     segments = path.split("/")
     for before, segment in zip(segments, segments[1:]):
@@ -263,7 +326,8 @@ def main(contract_path: str, base: str, token: str) -> None:
             continue
         out.append("[[operations]]")
         out.append(f"include-path-regex = '^{re.escape(path)}$'")
-        probability = IN_STATE_PROBABILITY if path in IN_STATE else PROBABILITY
+        narrowed = path in IN_STATE or path in BODY_OF
+        probability = IN_STATE_PROBABILITY if narrowed else PROBABILITY
         pairs = ", ".join(
             f'"{key}" = {binding(kind, probability)}' for key, kind in bound.items()
         )

@@ -112,7 +112,7 @@ pub enum Stage {
     /// Applied without meeting the eligibility rules.
     Ineligible,
     Rejected,
-    /// Accepted; one document waiting for review, one rejected, two not sent.
+    /// Accepted; two documents waiting for review, one rejected, one not sent.
     SendingDocuments,
     /// The four documents verified; the contract not signed yet.
     ContractReady,

@@ -334,7 +334,12 @@ fn onboarding(agenda: &mut Agenda, calendar: &Calendar, m: usize, mentor: &CastM
         _ => agenda.plan(day(1), Act::Accept { mentor: m }),
     }
     if mentor.stage == Stage::SendingDocuments {
-        for kind in [DocumentKind::Identity, DocumentKind::Diploma] {
+        let sent = [
+            DocumentKind::Identity,
+            DocumentKind::CriminalRecord,
+            DocumentKind::Diploma,
+        ];
+        for kind in sent {
             agenda.plan(day(2), Act::SendDocument { mentor: m, kind });
         }
         let kind = DocumentKind::Diploma;
