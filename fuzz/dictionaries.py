@@ -112,6 +112,11 @@ BODY_OF = {
         "body.mentor_id": "mentors_with_room",
     },
     "/v1/sessions": {"body.project_id": "booked_projects", "body.start": "starts"},
+    "/v1/mentors/{id}/statements": {
+        "path.id": "mentors_to_issue",
+        "body.month": "months_to_issue",
+    },
+    "/v1/statements/issue-month": {"body.month": "months_issued"},
 }
 
 # A one-time link in an email: `.../invitation?token=...`, `.../reset-password?token=...`.
@@ -210,8 +215,9 @@ def objects(caller: Caller) -> dict[str, list[str]]:
 
 
 def pairs(caller: Caller, items: dict[str, list[dict]], found: dict) -> dict[str, list]:
-    """Objects that must match each other in one body, narrowed so that they do: enrolling on
-    a path one of its projects; assigning a student waiting for a mentor one active on their
+    """Objects that must match each other in one request, narrowed so that they do: issuing the
+    last month issued to a mentor paid before whose statement of it is not; enrolling on a path one of its
+    projects; assigning a student waiting for a mentor one active on their
     path with room; booking with one's students a project of their path and a start weeks
     ahead (past the demo's bookings and absences), on a weekday at 10:00 UTC."""
     waiting = [s for s in items["students"] if s.get("mentor_id") is None]
@@ -221,7 +227,15 @@ def pairs(caller: Caller, items: dict[str, list[dict]], found: dict) -> dict[str
     projects_of = lambda p: [o["id"] for o in caller.listed(f"/v1/paths/{p}/projects")]  # noqa: E731
     today = datetime.date.today()
     monday = today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=4)
+    issued = {(t["mentor_id"], t["month"]) for t in items["statements"]}
+    paid = {mentor for mentor, _ in issued}
+    newest = max((month for _, month in issued), default=None)
     return {
+        # The last month issued, and the mentors paid before whose statement of it is not.
+        "months_to_issue": [newest] if newest else [],
+        # Issuing a month for everyone would issue that statement too: it gets the months before.
+        "months_issued": sorted({month for _, month in issued} - {newest}),
+        "mentors_to_issue": [m for m in paid if (m, newest) not in issued],
         "enroll_paths": [path],
         "enroll_projects": projects_of(path),
         "waiting_students": [s["id"] for s in waiting if s["path_id"] == path],

@@ -292,6 +292,34 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
     let paid = statements.iter().filter(|s| s["status"] == "paid").count();
     assert_eq!(deliveries.len(), statements.len() + paid);
 
+    // One mentor's statement of the last month over waits to be issued, and can be.
+    let held = mentors
+        .iter()
+        .find(|m| m["email"] == "amelie.martin@example.com")
+        .unwrap();
+    let held_id = held["id"].as_str().unwrap();
+    let months: BTreeSet<&str> = statements
+        .iter()
+        .filter(|s| s["mentor_id"] == held["id"])
+        .map(|s| s["month"].as_str().unwrap())
+        .collect();
+    let newest = statements
+        .iter()
+        .map(|s| s["month"].as_str().unwrap())
+        .max()
+        .unwrap();
+    assert!(
+        !months.contains(newest),
+        "{months:?}, the others' up to {newest}"
+    );
+    let issued = app
+        .post(
+            &format!("/v1/mentors/{held_id}/statements"),
+            &manager,
+            json!({ "month": newest }),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{:?}", issued.body);
     // Again: nothing changes.
     let again = app.seed_demo().await.unwrap();
     assert!(

@@ -18,7 +18,7 @@ use mentorship_store::catalog::{self, PathFields, ProjectFields};
 use mentorship_store::mentors::{self, NewApplication, ProfileChanges};
 use mentorship_store::reports::{self, NewReport};
 use mentorship_store::sessions::{self, NewBooking};
-use mentorship_store::statements::{self, MonthIssue, Payment};
+use mentorship_store::statements::{self, IssuedStatement, MonthIssue, Payment};
 use mentorship_store::students::{self, NewStudent};
 use mentorship_store::users::{self, NewUser};
 use mentorship_store::{absences, accounts, path_requests, policies};
@@ -249,7 +249,7 @@ impl<'a> Program<'a> {
                 let comment = Some("Called the student; a plan is agreed.");
                 reports::advance(store, id, to, comment, by, Role::Manager).await?;
             }
-            Act::IssueMonth { month } => self.issue_month(agenda, month, at).await?,
+            Act::IssueMonth { month, held } => self.issue_month(agenda, month, held, at).await?,
             Act::Approve { statement } => {
                 let (id, mentor) = self.statements[statement];
                 statements::approve(store, id, Role::Mentor, mentor).await?;
@@ -507,22 +507,33 @@ impl<'a> Program<'a> {
         Ok(())
     }
 
+    /// Issues `month`'s statements, every mentor's, or, with `held`, every teaching mentor's
+    /// but that one's (whose statement waits to be issued by hand).
     async fn issue_month(
         &mut self,
         agenda: &mut Agenda,
         month: StatementMonth,
+        held: Option<usize>,
         at: DateTime<Utc>,
     ) -> Result<(), SeedError> {
-        let issued =
-            statements::issue_month(&self.state.store, month, self.managers[0], at).await?;
-        for outcome in issued {
+        let store = &self.state.store;
+        let by = self.managers[0];
+        if let Some(held) = held {
+            let teaching = MENTORS.iter().enumerate();
+            for (m, cast) in teaching.filter(|(m, c)| *m != held && c.stage == Stage::Teaching) {
+                let issued = statements::issue(store, self.mentor(m)?, month, by, at)
+                    .await
+                    .map_err(|error| SeedError::Step {
+                        what: format!("issuing {month:?} for {}", cast.name),
+                        error,
+                    })?;
+                self.issued(agenda, issued.statement);
+            }
+            return Ok(());
+        }
+        for outcome in statements::issue_month(store, month, by, at).await? {
             match outcome {
-                MonthIssue::Issued(issued) => {
-                    let n = self.statements.len();
-                    let statement = issued.statement;
-                    self.statements.push((statement.id, statement.mentor_id));
-                    plan::after_issue(agenda, &self.calendar, n, statement.issued_at);
-                }
+                MonthIssue::Issued(issued) => self.issued(agenda, issued.statement),
                 MonthIssue::AlreadyIssued(_) => {}
                 MonthIssue::Refused { mentor_id, error } => {
                     return Err(SeedError::Step {
@@ -533,6 +544,13 @@ impl<'a> Program<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Keeps an issued statement and plans what becomes of it.
+    fn issued(&mut self, agenda: &mut Agenda, statement: IssuedStatement) {
+        let n = self.statements.len();
+        self.statements.push((statement.id, statement.mentor_id));
+        plan::after_issue(agenda, &self.calendar, n, statement.issued_at);
     }
 
     fn mentor(&self, m: usize) -> Result<Uuid, SeedError> {

@@ -157,6 +157,8 @@ pub enum Act {
     },
     IssueMonth {
         month: StatementMonth,
+        /// A teaching mentor whose statement of the month is left to issue by hand.
+        held: Option<usize>,
     },
     Approve {
         statement: usize,
@@ -666,20 +668,30 @@ pub const REPORTS: [ReportPlan; 4] = [
     },
 ];
 
+/// The teaching mentor whose statement of the last month over is not issued yet: the screen
+/// that issues one mentor's statement has one to issue.
+pub const HELD_STATEMENT: usize = 1;
+
 /// Every month the history covers that is over: its statements are issued on the 2nd at 9:00
-/// (or just before today, when that is later).
+/// (or just before today, when that is later), but the last issued one's of [`HELD_STATEMENT`].
 fn statements(agenda: &mut Agenda, calendar: &Calendar) {
     let first = StatementMonth::of(calendar.day(-HISTORY_WEEKS, 0, 9), PARIS);
     let current = StatementMonth::of(calendar.today, PARIS);
     let mut month = first;
+    let mut issues = Vec::new();
     while month != current {
         let over = Calendar::at(month.next().first_day(), 0, 0, PARIS);
         let issued = (over + Duration::days(1) + Duration::hours(9))
             .min(calendar.ago(Duration::minutes(50)));
         if issued > over {
-            agenda.plan(issued, Act::IssueMonth { month });
+            issues.push((issued, month));
         }
         month = month.next();
+    }
+    let last = issues.len().saturating_sub(1);
+    for (n, (issued, month)) in issues.into_iter().enumerate() {
+        let held = (n == last).then_some(HELD_STATEMENT);
+        agenda.plan(issued, Act::IssueMonth { month, held });
     }
 }
 
