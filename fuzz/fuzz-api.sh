@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Contract fuzzing (`make fuzz-api`): serves the API on a fresh database seeded by
-# `mentorship seed-demo`, then runs schemathesis against the committed openapi/openapi.json as
-# no one, then as the demo student, mentor, manager and admin. SQLite always; PostgreSQL too when
+# `mentorship seed-demo`, its emails sent to a mailbox (fuzz/mailbox.py), then runs schemathesis
+# against the committed openapi/openapi.json as two onboarding mentors on their own record, as no
+# one, then as the demo student, mentor, manager and admin, each with the objects it sees and the
+# secrets it holds as dictionaries (fuzz/dictionaries.py), and last follows the emailed links.
+# SQLite always; PostgreSQL too when
 # FUZZ_POSTGRES_URL names a server (a database there to connect to, e.g.
 # postgres://postgres@127.0.0.1:5432/postgres): a fresh database is created on it and dropped.
 # Exits non-zero when any run has a failure.
