@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use mentorship_tests::{TestApp, on_both_databases, token_of};
+use mentorship_tests::{Reply, TestApp, on_both_databases, token_of};
 use serde_json::{Value, json};
 
 /// Every item of a list, page after page.
@@ -134,12 +134,8 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
     let waiting = all(&app, "/v1/students?unassigned=true", &manager).await;
     assert_eq!(waiting.len(), 3);
     // The last enrolled (yesterday) has an invitation to accept, and no password until then.
-    let invited = waiting
-        .iter()
-        .max_by_key(|s| instant(&s["created_at"]))
-        .unwrap();
-    assert!(instant(&invited["created_at"]) > today - Duration::days(2));
-    let email = invited["email"].as_str().unwrap();
+    let (email, enrolled) = invited_student(&app, &manager).await;
+    assert!(enrolled > today - Duration::days(2));
     let refused = app
         .call(
             "POST",
@@ -150,16 +146,7 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
         )
         .await;
     assert_eq!(refused.status, 401);
-    let link = app.last_link_token(email).await;
-    let accepted = app
-        .call(
-            "POST",
-            "/v1/auth/invitation",
-            None,
-            Some(json!({"token": link, "new_password": "a long passphrase"})),
-            &[],
-        )
-        .await;
+    let accepted = accept_invitation(&app, &email).await;
     assert_eq!(accepted.status, 200, "{:?}", accepted.body);
     let student_id = app.get("/v1/me", &student).await.ok(200)["id"]
         .as_str()
@@ -336,6 +323,26 @@ async fn the_demo_program_fills_every_screen(app: TestApp) {
     );
 }
 
+/// The student waiting for a mentor who was enrolled last (yesterday, invited): their email
+/// and when they were enrolled.
+async fn invited_student(app: &TestApp, manager: &str) -> (String, DateTime<Utc>) {
+    let waiting = all(app, "/v1/students?unassigned=true", manager).await;
+    let invited = waiting
+        .iter()
+        .max_by_key(|s| instant(&s["created_at"]))
+        .unwrap();
+    let email = invited["email"].as_str().unwrap().to_owned();
+    (email, instant(&invited["created_at"]))
+}
+
+/// Accepts the invitation emailed to `email`, setting a password.
+async fn accept_invitation(app: &TestApp, email: &str) -> Reply {
+    let link = app.last_link_token(email).await;
+    let body = json!({"token": link, "new_password": "a long passphrase"});
+    app.call("POST", "/v1/auth/invitation", None, Some(body), &[])
+        .await
+}
+
 fn id_of(mentors: &[Value], status: &str) -> String {
     mentors.iter().find(|m| m["status"] == status).unwrap()["id"]
         .as_str()
@@ -398,6 +405,20 @@ async fn the_demo_program_holds_on_awkward_days(app: TestApp) {
             sessions.iter().all(|s| instant(&s["created_at"]) < today),
             "{day}"
         );
+        // The invitation expires 72 hours after the enrollment, by the program's clock: the
+        // day's, not the machine's.
+        let (email, enrolled) = invited_student(app, &admin).await;
+        let valid = enrolled + Duration::hours(72) > Utc::now();
+        let reply = accept_invitation(app, &email).await;
+        if valid {
+            assert_eq!(reply.status, 200, "{day}: {:?}", reply.body);
+        } else {
+            assert_eq!(
+                reply.problem(422)["errors"][0]["code"],
+                "link_invalid",
+                "{day}"
+            );
+        }
     }
 }
 
