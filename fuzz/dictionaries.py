@@ -131,7 +131,7 @@ PAGES = 5
 # operation that acts on one state (its objects in that state are few, often one) or whose
 # body's fields must match each other.
 PROBABILITY = 0.5
-IN_STATE_PROBABILITY = 0.8
+NARROWED_PROBABILITY = 0.8
 
 
 class Caller:
@@ -192,19 +192,14 @@ def objects(caller: Caller) -> dict[str, list[str]]:
         if document["status"] == "submitted"
     )
     for path in REVIEWS:
-        found[f"kinds_submitted_{rivals(path).index(path)}"] = shared(
-            path, found["kinds_submitted"]
-        )
-    found.update(pairs(caller, items, found))
+        found[share(path, "kinds_submitted")] = shared(path, found["kinds_submitted"])
+    projects = {path: caller.listed(f"/v1/paths/{path}/projects") for path in found["paths"]}
+    found["projects"] = unique(p["id"] for listed in projects.values() for p in listed)
+    found.update(pairs(items, projects))
     found["names"] = [me["name"]] if me else []
     found["emails"] = unique(o["email"] for o in items["users"])
     found["time_zones"] = unique(
         o["time_zone"] for kind in ("mentors", "students") for o in items[kind]
-    )
-    found["projects"] = unique(
-        project["id"]
-        for path in found["paths"]
-        for project in caller.listed(f"/v1/paths/{path}/projects")
     )
     found["deliveries"] = unique(
         delivery["id"]
@@ -214,17 +209,21 @@ def objects(caller: Caller) -> dict[str, list[str]]:
     return {kind: ids for kind, ids in found.items() if ids}
 
 
-def pairs(caller: Caller, items: dict[str, list[dict]], found: dict) -> dict[str, list]:
-    """Objects that must match each other in one request, narrowed so that they do: issuing the
-    last month issued to a mentor paid before whose statement of it is not; enrolling on a path one of its
-    projects; assigning a student waiting for a mentor one active on their
+def pairs(items: dict[str, list[dict]], projects: dict[str, list[dict]]) -> dict[str, list]:
+    """Objects that must match each other in one request, narrowed so that they do: issuing
+    the last month issued to a mentor paid before whose statement of it is not; enrolling on a
+    path one of its projects; assigning a student waiting for a mentor one active on their
     path with room; booking with one's students a project of their path and a start weeks
-    ahead (past the demo's bookings and absences), on a weekday at 10:00 UTC."""
+    ahead (past the demo's bookings and absences), on a weekday at 10:00 UTC. `projects` are
+    each path's."""
     waiting = [s for s in items["students"] if s.get("mentor_id") is None]
-    path = waiting[0]["path_id"] if waiting else next(iter(found.get("paths", [])), None)
+    path = waiting[0]["path_id"] if waiting else next(iter(projects), None)
     if path is None:
         return {}
-    projects_of = lambda p: [o["id"] for o in caller.listed(f"/v1/paths/{p}/projects")]  # noqa: E731
+
+    def projects_of(path: str) -> list[str]:
+        return [project["id"] for project in projects.get(path, [])]
+
     today = datetime.date.today()
     monday = today - datetime.timedelta(days=today.weekday()) + datetime.timedelta(weeks=4)
     issued = {(t["mentor_id"], t["month"]) for t in items["statements"]}
@@ -268,8 +267,9 @@ def rivals(path: str) -> list[str]:
     return sorted(p for p, of in IN_STATE.items() if of == IN_STATE[path])
 
 
-def share(path: str) -> str:
-    return "_".join(IN_STATE[path]) + f"_{rivals(path).index(path)}"
+def share(path: str, kind: str | None = None) -> str:
+    """The name of `path`'s share of the objects of `kind` (by default, those in its state)."""
+    return (kind or "_".join(IN_STATE[path])) + f"_{rivals(path).index(path)}"
 
 
 def shared(path: str, ids: list[str]) -> list[str]:
@@ -284,9 +284,8 @@ def shared(path: str, ids: list[str]) -> list[str]:
 def path_bindings(path: str, found: dict[str, list[str]]) -> dict[str, str]:
     if path in IN_STATE:
         bound = {"path.id": share(path)} if share(path) in found else {}
-        kinds = f"kinds_submitted_{rivals(path).index(path)}"
-        if path in REVIEWS and kinds in found:
-            bound["path.kind"] = kinds
+        if path in REVIEWS and share(path, "kinds_submitted") in found:
+            bound["path.kind"] = share(path, "kinds_submitted")
         return bound
     bound = {}
     segments = path.split("/")
@@ -341,7 +340,7 @@ def main(contract_path: str, base: str, token: str) -> None:
         out.append("[[operations]]")
         out.append(f"include-path-regex = '^{re.escape(path)}$'")
         narrowed = path in IN_STATE or path in BODY_OF
-        probability = IN_STATE_PROBABILITY if narrowed else PROBABILITY
+        probability = NARROWED_PROBABILITY if narrowed else PROBABILITY
         pairs = ", ".join(
             f'"{key}" = {binding(kind, probability)}' for key, kind in bound.items()
         )

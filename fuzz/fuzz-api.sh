@@ -73,10 +73,11 @@ FAILED=0
 # operations on their own record: one sending documents, one whose contract is ready to sign.
 ONBOARDING=(jules.mercier@example.com karine.blanc@example.com)
 
-# fuzz_as LABEL DIR BASE WHO TOKEN PASSWORD [FILTER...]: one schemathesis run as one identity.
+# fuzz_as LABEL DIR BASE WHO TOKEN EMAIL PASSWORD [FILTER...]: one schemathesis run as one
+# identity, signed in with TOKEN; EMAIL and PASSWORD are its login ("" for no one).
 fuzz_as() {
-  local label="$1" dir="$2" base="$3" who="$4" token="$5" password="$6"
-  shift 6
+  local label="$1" dir="$2" base="$3" who="$4" token="$5" email="$6" password="$7"
+  shift 7
   local auth=()
   if [ -n "$token" ]; then auth=(-H "Authorization: Bearer $token"); fi
   say "[$label] schemathesis as $who"
@@ -87,8 +88,7 @@ fuzz_as() {
   local config="$dir/schemathesis-$who.toml" refresh=""
   cp fuzz/schemathesis.toml "$config"
   if [ -n "$password" ]; then
-    refresh="$(login "$base" "$(email_of "$base" "$token")" "$password" refresh_token \
-      2>/dev/null)" || refresh=""
+    refresh="$(login "$base" "$email" "$password" refresh_token 2>/dev/null)" || refresh=""
   fi
   FUZZ_PASSWORD="$password" FUZZ_REFRESH_TOKEN="$refresh" \
     python3 fuzz/dictionaries.py "$CONTRACT" "$base" "$token" 2>&1 >>"$config" | sed "s/^/  /"
@@ -199,33 +199,33 @@ print(" ".join(link["operationId"] for link in links.values()
   # The onboarding mentors first: the staff's runs may review, reject or offboard them.
   for i in "${!ONBOARDING[@]}"; do
     fuzz_as "$label" "$dir" "$base" "onboarding-$((i + 1))" "${onboarding[$i]}" \
-      "$others_password" "${own[@]}"
+      "${ONBOARDING[$i]}" "$others_password" "${own[@]}"
   done
   for i in "${!identities[@]}"; do
-    fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${passwords[$i]}" \
-      "${rest[@]}"
+    fuzz_as "$label" "$dir" "$base" "${identities[$i]}" "${tokens[$i]}" "${emails[$i]}" \
+      "${passwords[$i]}" "${rest[@]}"
   done
   for i in "${!identities[@]}"; do
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}-erasing" "${tokens[$i]}" \
-      "${passwords[$i]}" "${erasing[@]}"
+      "${emails[$i]}" "${passwords[$i]}" "${erasing[@]}"
   done
   local again
   for i in "${!identities[@]}"; do
     fuzz_as "$label" "$dir" "$base" "${identities[$i]}-ending" "${tokens[$i]}" \
-      "${passwords[$i]}" "${ending[@]}"
+      "${emails[$i]}" "${passwords[$i]}" "${ending[@]}"
     again=""
     if [ -n "${passwords[$i]}" ]; then
       again="$(login "$base" "${emails[$i]}" "${passwords[$i]}" 2>/dev/null || true)"
     fi
     if [ -n "$again" ]; then
       fuzz_as "$label" "$dir" "$base" "${identities[$i]}-password" "$again" \
-        "${passwords[$i]}" "${changing[@]}"
+        "${emails[$i]}" "${passwords[$i]}" "${changing[@]}"
     fi
   done
   # The one-time links emailed meanwhile (invitations of the people the runs made, password
   # resets they asked for), followed by no one signed in, last: a reset ends the person's
   # sessions, which the runs above sign in with.
-  fuzz_as "$label" "$dir" "$base" anonymous-mail "" "" \
+  fuzz_as "$label" "$dir" "$base" anonymous-mail "" "" "" \
     --include-operation-id accept_invitation --include-operation-id confirm_password_reset \
     --phases examples,coverage,fuzzing
   # Which operations the runs reached with a success, counted by the server itself.

@@ -8,7 +8,6 @@
 #   stop_server               stop the server started, if any
 #   login BASE EMAIL PASSWORD [FIELD]
 #                             print the access token of a login (or another FIELD of its answer)
-#   email_of BASE TOKEN       print the email of the account TOKEN signs in
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -49,10 +48,4 @@ login() {
     -H 'content-type: application/json' \
     -d "{\"email\": \"$email\", \"password\": \"$password\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$field"
-}
-
-email_of() {
-  local base="$1" token="$2"
-  curl -sS --fail-with-body "$base/v1/me" -H "authorization: Bearer $token" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["email"])'
 }
